@@ -1,0 +1,20 @@
+"""
+sunpy_jets: find coronal jets in SDO/AIA image sequences.
+
+The main entry point is `~sunpy_jets.JetClassifier`, which works directly on
+`sunpy.map.MapSequence`, `ndcube.NDCube` and `ndcube.NDCubeSequence` objects.
+"""
+
+from .exceptions import InputError, InputTypeError, InputWarning, SunpyJetsError, SunpyJetsWarning
+from .model import JetModelConfig
+from .version import version as __version__
+
+__all__ = [
+    "JetModelConfig",
+    "SunpyJetsError",
+    "SunpyJetsWarning",
+    "InputError",
+    "InputTypeError",
+    "InputWarning",
+    "__version__",
+]
