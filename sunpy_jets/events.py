@@ -1,0 +1,1120 @@
+"""
+Coronal-jet events: a `~astropy.table.QTable`-backed collection with HEK column names, the rules that turn
+per-window jet probabilities into events, and their export to (and import from) the HEK.
+
+Columns of `JetEvents.table` (HEK attribute names):
+
+=====================  =====================================================================
+``event_starttime``    `~astropy.time.Time`, start of the event
+``event_endtime``      `~astropy.time.Time`, end of the event
+``event_peaktime``     `~astropy.time.Time`, time of the most probable window's centre
+``event_probability``  `float` in [0, 1] (masked for human annotations without one)
+``event_coord``        helioprojective `~astropy.coordinates.SkyCoord`, the event's position
+``event_c1error``      `~astropy.units.Quantity` (arcsec), uncertainty of ``Tx`` (half the box width by default)
+``event_c2error``      `~astropy.units.Quantity` (arcsec), uncertainty of ``Ty`` (half the box height by default)
+``boundbox_c1ll``      `~astropy.units.Quantity` (arcsec), bounding box, lower-left ``Tx``
+``boundbox_c2ll``      `~astropy.units.Quantity` (arcsec), lower-left ``Ty``
+``boundbox_c1ur``      `~astropy.units.Quantity` (arcsec), upper-right ``Tx`` (> ``boundbox_c1ll``)
+``boundbox_c2ur``      `~astropy.units.Quantity` (arcsec), upper-right ``Ty`` (> ``boundbox_c2ll``)
+=====================  =====================================================================
+
+Any other column is a per-event HEK attribute (``frm_name``, ``obs_channelid``, ``SOL_standard``,
+``kb_archivid``, ...) and overrides the table-wide value of the same name in `JetEvents.meta`, which holds the
+provenance: ``obs_observatory``, ``obs_instrument``, ``obs_channelid``, ``obs_meanwavel`` (Quantity),
+``frm_name``, ``frm_versionnumber``, ``frm_daterun``, ``model_name``, ``model_version``, ``model_sha256``,
+``threshold``, ``low_threshold``, ``min_windows``, ``merge_gap`` and any other ``frm_*``/``obs_*`` value.
+
+``event_coord`` keeps ``Tx``/``Ty`` exactly as given (the HEK's ``UTC-HPC-TOPO`` convention: as seen by the
+observatory) and labels them, as `sunpy.net.hek.HEKTable` does, with an Earth observer at the event start.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from packaging.version import parse as parse_version
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import MaskedColumn, QTable, Table
+from astropy.time import Time
+
+from sunpy.coordinates import Helioprojective
+
+from sunpy_jets.exceptions import HEKFormatError, InputError, InputTypeError
+from sunpy_jets.hek import (
+    ARCHIVIST_FIELDS,
+    _atomic_write_text,
+    format_hek_time,
+    load_hek_records,
+    normalize_hek_record,
+)
+from sunpy_jets.version import version as _package_version
+
+__all__ = ["JetEvents", "events_from_windows"]
+
+BOX_COLUMNS = ("boundbox_c1ll", "boundbox_c2ll", "boundbox_c1ur", "boundbox_c2ur")
+TIME_COLUMNS = ("event_starttime", "event_endtime", "event_peaktime")
+REQUIRED_COLUMNS = (*TIME_COLUMNS, "event_probability", "event_coord", *BOX_COLUMNS)
+_ERROR_COLUMNS = ("event_c1error", "event_c2error")
+_CORE_COLUMNS = (*REQUIRED_COLUMNS, *_ERROR_COLUMNS)
+PROJECT_URL = "https://github.com/sunpy/sunpy_jets"
+# Per-record attributes of imported HEK events that are kept as columns (who annotated, in which channel).
+_PROVENANCE_COLUMNS = (
+    "frm_name",
+    "frm_institute",
+    "frm_identifier",
+    "frm_humanflag",
+    "frm_contact",
+    "frm_url",
+    "frm_paramset",
+    "frm_daterun",
+    "obs_observatory",
+    "obs_instrument",
+    "obs_channelid",
+    "obs_meanwavel",
+    "SOL_standard",
+    "kb_archivid",
+    "event_title",
+    "event_description",
+)
+_META_KEY = "sunpy_jets"  # top-level key of our JSON files beside the HEK's "result"
+
+
+def _default_meta():
+    release = parse_version(_package_version).release
+    return {
+        "obs_observatory": "SDO",
+        "obs_instrument": "AIA",
+        "obs_channelid": "304",
+        "obs_meanwavel": 304.0 * u.AA,
+        "frm_name": "sunpy_jets",
+        "frm_humanflag": False,
+        "frm_versionnumber": float(f"{release[0]}.{release[1] if len(release) > 1 else 0}"),
+    }
+
+
+def _as_time(column, name):
+    if isinstance(column, Time):
+        return column
+    try:
+        return Time(column, scale="utc")
+    except (ValueError, TypeError) as exc:
+        raise InputTypeError(f"column {name!r} must hold astropy Time values: {exc}") from exc
+
+
+def _as_arcsec(column, name):
+    if not isinstance(column, u.Quantity):
+        raise InputTypeError(f"column {name!r} must be an angle Quantity (e.g. arcsec), not {type(column).__name__}")
+    try:
+        return column.to(u.arcsec)
+    except u.UnitConversionError as exc:
+        raise InputTypeError(f"column {name!r} must be an angle, not in {column.unit}") from exc
+
+
+def _hpc(tx, ty, obstime):
+    # sunpy cannot place an observer at an empty array of times
+    frame = Helioprojective(observer="earth", obstime=obstime) if len(obstime) else Helioprojective()
+    return SkyCoord(u.Quantity(tx, u.arcsec), u.Quantity(ty, u.arcsec), frame=frame)
+
+
+def _tx_ty(coord, name):
+    if not isinstance(coord, SkyCoord):
+        raise InputTypeError(f"{name!r} must be a helioprojective SkyCoord, not {type(coord).__name__}")
+    if not isinstance(coord.frame, Helioprojective):
+        raise InputError(f"{name!r} must be in the Helioprojective frame, not {coord.frame.name}")
+    return coord.Tx.to(u.arcsec), coord.Ty.to(u.arcsec)
+
+
+class JetEvents:
+    """
+    Coronal-jet events in an astropy `~astropy.table.QTable` with HEK column names.
+
+    See the module documentation for the columns and ``meta`` keys. Rows are sorted by start time.
+    Indexing with an integer gives a `~astropy.table.Row`, with a slice or mask another `JetEvents`,
+    with a column name the column.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`, optional
+        Holds at least ``event_starttime``, ``event_endtime``, ``event_peaktime``, ``event_probability``,
+        ``event_coord`` and the four ``boundbox_*`` columns. `None` gives no events.
+    meta : `dict`, optional
+        Provenance, merged over ``table.meta`` and the defaults (SDO/AIA 304 Å, ``frm_name="sunpy_jets"``).
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.InputError`
+        A required column is missing, a probability is outside [0, 1], a box has LL >= UR,
+        an event ends before it starts or peaks outside its interval.
+    `~sunpy_jets.exceptions.InputTypeError`
+        A column is of the wrong type (times that are not times, boxes that are not angles).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.coordinates import SkyCoord
+    >>> from astropy.table import QTable
+    >>> from astropy.time import Time
+    >>> from sunpy.coordinates import Helioprojective
+    >>> from sunpy_jets.events import JetEvents
+    >>> start = Time(["2011-01-20T09:00:00", "2011-01-20T10:00:00"])
+    >>> table = QTable({"event_starttime": start, "event_endtime": start + 12 * u.min,
+    ...                 "event_peaktime": start + 6 * u.min, "event_probability": [0.9, 0.7],
+    ...                 "event_coord": SkyCoord([-245, 300] * u.arcsec, [-1003, 200] * u.arcsec,
+    ...                                         frame=Helioprojective),
+    ...                 "boundbox_c1ll": [-395, 150] * u.arcsec, "boundbox_c2ll": [-1153, 50] * u.arcsec,
+    ...                 "boundbox_c1ur": [-95, 450] * u.arcsec, "boundbox_c2ur": [-853, 350] * u.arcsec})
+    >>> events = JetEvents(table)
+    >>> len(events), float(events[0]["event_probability"])
+    (2, 0.9)
+    """
+
+    def __init__(self, table=None, *, meta=None):
+        if isinstance(table, JetEvents):
+            meta = {**table.meta, **(meta or {})}
+            table = table.table
+        if table is None:
+            table = _empty_table()
+        if not isinstance(table, Table):
+            raise InputTypeError(f"JetEvents needs an astropy Table, not {type(table).__name__}")
+        missing = [name for name in REQUIRED_COLUMNS if name not in table.colnames]
+        if missing:
+            raise InputError(f"JetEvents table lacks the column(s) {', '.join(missing)}")
+        table = QTable(table, copy=True)
+        merged = _default_meta()
+        merged.update(table.meta)
+        merged.update(meta or {})
+        table.meta = merged
+        self._table = _validated(table)
+
+    # --- container protocol -------------------------------------------------------------------------------
+    @property
+    def table(self):
+        """The events as an astropy `~astropy.table.QTable` (a live view: edit with care)."""
+        return self._table
+
+    @property
+    def meta(self):
+        """Table-wide provenance (observatory, instrument, channel, method, model, thresholds)."""
+        return self._table.meta
+
+    def __len__(self):
+        return len(self._table)
+
+    def __iter__(self):
+        return iter(self._table)
+
+    def __getitem__(self, item):
+        if isinstance(item, str):
+            return self._table[item]
+        if isinstance(item, (int, np.integer)):
+            return self._table[item]
+        return JetEvents(self._table[item], meta=dict(self.meta))
+
+    def __repr__(self):
+        body = "\n".join(self._table.pformat(max_lines=40, max_width=200, show_dtype=False))
+        return f"<JetEvents: {len(self)} event(s)>\n{body}"
+
+    def _repr_html_(self):
+        return f"<p><b>JetEvents</b>: {len(self)} event(s)</p>" + self._table._repr_html_()
+
+    def filter(self, *, min_probability=None, start=None, end=None):
+        """
+        Events above a probability and/or overlapping a time interval.
+
+        Parameters
+        ----------
+        min_probability : `float`, optional
+            Keep events whose probability is at least this (masked probabilities are kept).
+        start, end : `~astropy.time.Time`, optional
+            Keep events that overlap ``[start, end]``.
+
+        Returns
+        -------
+        `JetEvents`
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.time import Time
+        >>> from sunpy_jets.events import JetEvents
+        >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00", "2011-01-20T10:00"]),
+        ...     end=Time(["2011-01-20T09:12", "2011-01-20T10:12"]), probability=[0.9, 0.6],
+        ...     tx=[0, 100] * u.arcsec, ty=[0, 0] * u.arcsec, width=300 * u.arcsec)
+        >>> len(events.filter(min_probability=0.8)), len(events.filter(start=Time("2011-01-20T10:05")))
+        (1, 1)
+        """
+        keep = np.ones(len(self), dtype=bool)
+        if min_probability is not None:
+            prob = self._table["event_probability"]
+            values = np.ma.filled(np.ma.asarray(prob, dtype=float), np.inf)
+            keep &= values >= float(min_probability)
+        if start is not None:
+            keep &= self._table["event_endtime"] >= _as_time(start, "start")
+        if end is not None:
+            keep &= self._table["event_starttime"] <= _as_time(end, "end")
+        return self[keep]
+
+    @classmethod
+    def from_columns(cls, *, start, end, probability, tx, ty, width, height=None, peak=None, meta=None):
+        """
+        Build events from plain arrays: times, probabilities, centres and box sizes.
+
+        Parameters
+        ----------
+        start, end : `~astropy.time.Time`
+            Start and end of each event.
+        probability : array-like of `float`
+            Probability of each event.
+        tx, ty : `~astropy.units.Quantity`
+            Helioprojective position of each event (box centres).
+        width : `~astropy.units.Quantity`
+            Box width (scalar or one per event).
+        height : `~astropy.units.Quantity`, optional
+            Box height; the width by default.
+        peak : `~astropy.time.Time`, optional
+            Peak times; the middle of each event by default.
+        meta : `dict`, optional
+            Provenance (see `JetEvents`).
+
+        Returns
+        -------
+        `JetEvents`
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.time import Time
+        >>> from sunpy_jets.events import JetEvents
+        >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
+        ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
+        >>> events["boundbox_c1ll"]
+        <Quantity [-395.] arcsec>
+        """
+        start, end = _as_time(start, "start").reshape(-1), _as_time(end, "end").reshape(-1)
+        peak = start + (end - start) / 2 if peak is None else _as_time(peak, "peak").reshape(-1)
+        tx, ty = np.atleast_1d(_as_arcsec(tx, "tx")), np.atleast_1d(_as_arcsec(ty, "ty"))
+        width = _as_arcsec(width, "width")
+        height = width if height is None else _as_arcsec(height, "height")
+        half_w, half_h = width * np.ones(tx.shape) / 2, height * np.ones(tx.shape) / 2
+        table = QTable(
+            {
+                "event_starttime": start,
+                "event_endtime": end,
+                "event_peaktime": peak,
+                "event_probability": np.atleast_1d(np.asarray(probability, dtype=float)),
+                "event_coord": SkyCoord(tx, ty, frame=Helioprojective),
+                "boundbox_c1ll": tx - half_w,
+                "boundbox_c2ll": ty - half_h,
+                "boundbox_c1ur": tx + half_w,
+                "boundbox_c2ur": ty + half_h,
+            }
+        )
+        return cls(table, meta=meta)
+
+    # --- HEK export ---------------------------------------------------------------------------------------
+    def to_hek(
+        self,
+        *,
+        frm_name=None,
+        frm_institute=None,
+        frm_contact=None,
+        frm_identifier=None,
+        frm_url=None,
+        test=False,
+        time_precision=3,
+    ):
+        """
+        One HEK coronal-jet (CJ) record per event, with every attribute the HEK requires.
+
+        Values come, in this order, from the keyword arguments, the event's own columns, `meta`, and defaults
+        (``frm_institute``/``frm_identifier`` ``"sunpy_jets"``, ``frm_contact`` the project's issue tracker,
+        ``frm_url`` the project page: set your own before submitting to the HEK). The archivist's
+        ``kb_archivdate``, ``kb_archivist`` and ``kb_archivurl`` are left empty; ``kb_archivid`` is the IVORN
+        SolarSoft's ``export_event.pro`` would give (``ivo://helio-informatics.org/CJ_{frm}_{date}_{start}_{n}``)
+        unless the event already has one. Wavelengths are written in ångström (the HEK archive itself stores
+        cm). ``frm_paramset`` holds the thresholds and the model's name, version and SHA-256.
+
+        Parameters
+        ----------
+        frm_name, frm_institute, frm_contact, frm_identifier, frm_url : `str`, optional
+            The feature-recognition method's name, institute, contact, HEK user name and web page.
+        test : `bool`, optional
+            Mark the records as a trial (``event_testflag``), so the HEK does not treat them as science.
+        time_precision : `int`, optional
+            Digits of the seconds' fraction in times.
+
+        Returns
+        -------
+        `list` of `dict`
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.time import Time
+        >>> from sunpy_jets.events import JetEvents
+        >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
+        ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec,
+        ...     meta={"threshold": 0.5})
+        >>> record = events.to_hek(frm_institute="EPFL", frm_contact="me@example.org")[0]
+        >>> record["event_type"], record["event_starttime"], record["boundbox_c2ur"], record["frm_paramset"]
+        ('CJ', '2011-01-20T09:00:00.000', -853.0, 'threshold=0.5')
+        """
+        overrides = {
+            "frm_name": frm_name,
+            "frm_institute": frm_institute,
+            "frm_contact": frm_contact,
+            "frm_identifier": frm_identifier,
+            "frm_url": frm_url,
+        }
+        for name, value in overrides.items():
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise InputError(f"{name} must be a non-empty string, not {value!r}")
+        overrides = {key: value for key, value in overrides.items() if value is not None}
+        meta = self.meta
+        daterun = Time(meta.get("frm_daterun", Time.now()))
+        table = self._table
+        fmt = lambda time: format_hek_time(time, precision=time_precision)  # noqa: E731
+        extra = [name for name in table.colnames if name not in _CORE_COLUMNS]
+        records = []
+        for index, row in enumerate(table):
+            values = {key: meta[key] for key in meta if key.startswith(("frm_", "obs_", "event_"))}
+            for name in extra:
+                cell = _plain(row[name])
+                if cell is not None and cell != "":
+                    values[name] = cell
+            values.update(overrides)
+            name = str(values.get("frm_name", "sunpy_jets"))
+            start, end, peak = row["event_starttime"], row["event_endtime"], row["event_peaktime"]
+            coord = row["event_coord"]
+            wavelength = u.Quantity(values.get("obs_meanwavel", 304 * u.AA), u.AA)
+            probability = _plain(row["event_probability"])
+            row_daterun = Time(values["frm_daterun"]) if "frm_daterun" in values else daterun
+            record = {
+                "event_type": "CJ",
+                "event_starttime": fmt(start),
+                "event_endtime": fmt(end),
+                "event_peaktime": fmt(peak),
+                "event_coordsys": "UTC-HPC-TOPO",
+                "event_coordunit": "arcsec",
+                "event_coord1": float(coord.Tx.to_value(u.arcsec)),
+                "event_coord2": float(coord.Ty.to_value(u.arcsec)),
+                "event_c1error": float(row["event_c1error"].to_value(u.arcsec)),
+                "event_c2error": float(row["event_c2error"].to_value(u.arcsec)),
+                **{box: float(row[box].to_value(u.arcsec)) for box in BOX_COLUMNS},
+                "event_probability": None if probability is None else float(probability),
+                "event_testflag": "true" if test else "false",
+                "event_description": str(
+                    values.get("event_description")
+                    or f"Coronal jet found by {name}"
+                    + ("" if probability is None else f" (peak window probability {probability:.3f})")
+                ),
+                "frm_name": name,
+                "frm_institute": str(values.get("frm_institute", "sunpy_jets")),
+                "frm_humanflag": "true" if _flag(values.get("frm_humanflag", False)) else "false",
+                "frm_identifier": str(values.get("frm_identifier", name)),
+                "frm_paramset": str(values.get("frm_paramset") or _paramset(meta)),
+                "frm_daterun": fmt(row_daterun),
+                "frm_contact": str(values.get("frm_contact", f"{PROJECT_URL}/issues")),
+                "frm_url": str(values.get("frm_url", PROJECT_URL)),
+                "frm_versionnumber": values.get("frm_versionnumber"),
+                "obs_observatory": str(values.get("obs_observatory", "SDO")),
+                "obs_instrument": str(values.get("obs_instrument", "AIA")),
+                "obs_channelid": str(values.get("obs_channelid", "304")),
+                "obs_meanwavel": float(wavelength.to_value(u.AA)),
+                "obs_wavelunit": "angstrom",
+                **dict.fromkeys(ARCHIVIST_FIELDS, ""),
+            }
+            record["kb_archivid"] = str(values.get("kb_archivid") or _ivorn(name, row_daterun, start, index))
+            for name_, value in values.items():
+                if name_ not in record and name_ in extra:
+                    record[name_] = value
+            records.append(record)
+        return records
+
+    def to_hektable(self, **kwargs):
+        """
+        The events as a sunpy `~sunpy.net.hek.HEKTable`, parsed by sunpy's own HEK parser.
+
+        The table has ``Time`` columns for the times, a ``SkyCoord`` column ``event_coord`` and ``Quantity``
+        columns for the box and wavelength, exactly like the result of ``Fido.search(..., a.hek.CJ)``, so events
+        from sunpy_jets and from the HEK can be stacked and compared, and passed to
+        `sunpy.net.hek2vso.translate_results_to_query`.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to `to_hek`.
+
+        Returns
+        -------
+        `sunpy.net.hek.HEKTable`
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.time import Time
+        >>> from sunpy_jets.events import JetEvents
+        >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
+        ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
+        >>> hek = events.to_hektable()
+        >>> hek["event_coord"][0].Tx, hek["obs_meanwavel"][0]
+        (<Longitude -245. arcsec>, <MaskedQuantity 304. Angstrom>)
+        """
+        from sunpy.net.hek import HEKTable
+
+        records = self.to_hek(**kwargs)
+        for record in records:
+            record.setdefault("event_coord3", None)  # sunpy's coordinate parser expects the column
+        if not records:
+            return HEKTable._from_search(Table())
+        # A column must not mix None with numbers; HEK tables mask missing values.
+        table = Table(rows=[[record[key] for key in records[0]] for record in records], names=list(records[0]),
+                      masked=True)
+        for name in table.colnames:
+            column = table[name]
+            if column.dtype == object:
+                values = [value for value in column if value is not None]
+                kind = float if all(isinstance(v, (int, float)) for v in values) else str
+                filled = [np.nan if kind is float else "" if v is None else str(v) for v in column] if kind is str \
+                    else [np.nan if v is None else float(v) for v in column]
+                table[name] = MaskedColumn(filled, mask=[v is None for v in column])
+        # _from_search is sunpy's (private) parser of HEK responses; it is what HEKClient.search uses.
+        return HEKTable._from_search(table)
+
+    def to_voevent(self, directory, **kwargs):
+        """
+        Write one VOEvent 1.1 XML file per event, as SolarSoft's ``export_event.pro`` does.
+
+        Parameters
+        ----------
+        directory : path-like
+            Folder for the files (created if needed). Names are ``{kb_archivid stem}.xml``.
+        **kwargs
+            Passed to `to_hek` (``frm_institute``, ``frm_contact``, ``test``...).
+
+        Returns
+        -------
+        `list` of `~pathlib.Path`
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import astropy.units as u
+        >>> from astropy.time import Time
+        >>> from sunpy_jets.events import JetEvents
+        >>> from sunpy_jets.voevent import read_voevent
+        >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
+        ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     paths = events.to_voevent(folder, frm_contact="me@example.org")
+        ...     read_voevent(paths[0])["event_probability"]
+        0.9
+        """
+        from sunpy_jets.voevent import write_voevent
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        return [write_voevent(record, directory) for record in self.to_hek(**kwargs)]
+
+    # --- JSON files -----------------------------------------------------------------------------------------
+    def write(self, path, *, overwrite=True):
+        """
+        Save the events as HEK-API-shaped JSON (``{"result": [...]}``), written atomically.
+
+        The records are those of `to_hek` (times to the microsecond); ``meta`` and the types of extra
+        columns go under a ``"sunpy_jets"`` key beside ``"result"``, so `read` restores the events exactly.
+
+        Parameters
+        ----------
+        path : path-like
+            The JSON file.
+        overwrite : `bool`, optional
+            Replace an existing file.
+
+        Returns
+        -------
+        `~pathlib.Path`
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import astropy.units as u
+        >>> from astropy.time import Time
+        >>> from sunpy_jets.events import JetEvents
+        >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
+        ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = events.write(os.path.join(folder, "events.json"))
+        ...     again = JetEvents.read(path)
+        >>> again["event_coord"][0].Ty
+        <Latitude -1003. arcsec>
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise InputError(f"{path} exists; pass overwrite=True to replace it")
+        extra = {name: _column_kind(self._table[name]) for name in self._table.colnames if name not in _CORE_COLUMNS}
+        content = {
+            "result": self.to_hek(time_precision=6),
+            "overmax": False,
+            _META_KEY: {"version": _package_version, "meta": _encode_meta(self.meta), "columns": extra},
+        }
+        return _atomic_write_text(path, json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False))
+
+    @classmethod
+    def read(cls, path):
+        """
+        Read events written by `write`, or any HEK JSON response of CJ events.
+
+        Parameters
+        ----------
+        path : path-like
+
+        Returns
+        -------
+        `JetEvents`
+
+        Raises
+        ------
+        `~sunpy_jets.exceptions.HEKFormatError`
+            If the file is not JSON or a record lacks a field or has a wrong type (the message names
+            the field and the record's index).
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from sunpy_jets.events import JetEvents
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = JetEvents().write(os.path.join(folder, "none.json"))
+        ...     len(JetEvents.read(path))
+        0
+        """
+        path = Path(path)
+        records = load_hek_records(path)
+        stored = {}
+        try:
+            content = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(content, dict) and isinstance(content.get(_META_KEY), dict):
+                stored = content[_META_KEY]
+        except (OSError, ValueError):
+            pass
+        if not stored:
+            return cls.from_hek(records)
+        meta = _decode_meta(stored.get("meta", {}))
+        return _from_records(records, meta=meta, columns=stored.get("columns", {}))
+
+    @classmethod
+    def from_hek(cls, source):
+        """
+        Import HEK coronal-jet records (human annotations or another method's) as `JetEvents`.
+
+        Records are checked and normalised with `~sunpy_jets.hek.normalize_hek_record` (swapped box corners,
+        wavelengths in cm and non-ISO times are fixed with a `~sunpy_jets.exceptions.HEKFormatWarning`).
+        The probability is the record's ``event_probability``, masked when it has none (human annotations);
+        the peak time is the middle of the interval when the record gives none. Each record's provenance
+        (``frm_name``, ``frm_humanflag``, ``obs_channelid``, ``obs_meanwavel``, ``SOL_standard``,
+        ``kb_archivid``...) is kept as columns.
+
+        Parameters
+        ----------
+        source : path-like, `sunpy.net.hek.HEKTable` or `list` of `dict`
+            See `~sunpy_jets.hek.load_hek_records`.
+
+        Returns
+        -------
+        `JetEvents`
+
+        Raises
+        ------
+        `~sunpy_jets.exceptions.HEKFormatError`
+            A record is malformed, or not in helioprojective arcseconds (``UTC-HPC-TOPO``).
+
+        Examples
+        --------
+        >>> from sunpy_jets.events import JetEvents
+        >>> record = {"event_type": "CJ", "event_starttime": "2011-01-20T09:00:09",
+        ...           "event_endtime": "2011-01-20T09:59:33", "event_coordsys": "UTC-HPC-TOPO",
+        ...           "event_coordunit": "arcsec", "event_coord1": -245.0, "event_coord2": -1003.0,
+        ...           "boundbox_c1ll": -335.0, "boundbox_c2ll": -1119.0, "boundbox_c1ur": -155.0,
+        ...           "boundbox_c2ur": -887.0, "frm_name": "asainz", "frm_humanflag": "true"}
+        >>> events = JetEvents.from_hek([record])
+        >>> str(events[0]["frm_name"]), bool(events[0]["frm_humanflag"]), bool(events["event_probability"].mask[0])
+        ('asainz', True, True)
+        """
+        records = load_hek_records(source)
+        return _from_records(records, meta={}, columns=None)
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+def _plain(value):
+    if value is np.ma.masked:
+        return None
+    if isinstance(value, np.ma.MaskedArray):
+        return None if value.mask.all() else value.item()
+    if isinstance(value, u.Quantity):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _flag(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("t", "true", "1", "yes")
+    return bool(value)
+
+
+def _paramset(meta):
+    keys = ("threshold", "low_threshold", "min_windows", "merge_gap", "model_name", "model_version", "model_sha256")
+    parts = []
+    for key in keys:
+        if meta.get(key) is None:
+            continue
+        value = meta[key]
+        if isinstance(value, u.Quantity):
+            value = f"{value.to_value(u.s):g}s" if value.unit.physical_type == "time" else str(value)
+        parts.append(f"{key}={value}")
+    return " ".join(parts) or f"sunpy_jets={_package_version}"
+
+
+def _ivorn(frm_name, daterun, start, index):
+    safe = "".join(char if char.isalnum() or char in "-_" else "-" for char in frm_name).strip("-") or "sunpy_jets"
+    stamp = Time(daterun).utc.strftime("%Y%m%d_%H%M%S")
+    suffix = Time(start).utc.strftime("%Y%m%dT%H%M%S")
+    return f"ivo://helio-informatics.org/CJ_{safe}_{stamp}_{suffix}_{index}"
+
+
+def _column_kind(column):
+    if isinstance(column, u.Quantity):
+        return f"quantity:{column.unit.to_string()}"
+    if column.dtype.kind == "b":
+        return "bool"
+    if column.dtype.kind in "iuf":
+        return "float"
+    return "str"
+
+
+def _encode_meta(meta):
+    out = {}
+    for key, value in meta.items():
+        if isinstance(value, u.Quantity):
+            out[key] = {"value": value.value.tolist(), "unit": value.unit.to_string()}
+        elif isinstance(value, Time):
+            out[key] = {"time": format_hek_time(value, precision=6)}
+        elif isinstance(value, np.generic):
+            out[key] = value.item()
+        else:
+            try:
+                json.dumps(value)
+            except TypeError:
+                value = str(value)
+            out[key] = value
+    return out
+
+
+def _decode_meta(meta):
+    out = {}
+    for key, value in meta.items():
+        if isinstance(value, dict) and set(value) == {"value", "unit"}:
+            out[key] = u.Quantity(value["value"], value["unit"])
+        elif isinstance(value, dict) and set(value) == {"time"}:
+            out[key] = Time(value["time"], scale="utc")
+        else:
+            out[key] = value
+    return out
+
+
+def _empty_table():
+    empty_time = Time(np.zeros(0), format="mjd", scale="utc")
+    empty_time.format = "isot"
+    zero = np.zeros(0) * u.arcsec
+    return QTable(
+        {
+            "event_starttime": empty_time,
+            "event_endtime": empty_time.copy(),
+            "event_peaktime": empty_time.copy(),
+            "event_probability": np.zeros(0),
+            "event_coord": SkyCoord(zero, zero, frame=Helioprojective),
+            **{name: zero.copy() for name in BOX_COLUMNS},
+        }
+    )
+
+
+def _validated(table):
+    """Check and canonicalise the core columns of ``table`` in place; return it sorted by start."""
+    for name in TIME_COLUMNS:
+        time = _as_time(table[name], name)
+        time = Time(time.utc, format="isot", precision=6)
+        table[name] = time
+    start, end, peak = (table[name] for name in TIME_COLUMNS)
+    if len(table):
+        if np.any(end < start):
+            raise InputError(f"event(s) {np.flatnonzero(end < start).tolist()} end before they start")
+        bad = (peak < start) | (peak > end)
+        if np.any(bad):
+            raise InputError(f"event(s) {np.flatnonzero(bad).tolist()} peak outside their start-end interval")
+    prob = table["event_probability"]
+    if isinstance(prob, u.Quantity):
+        if prob.unit != u.dimensionless_unscaled:
+            raise InputTypeError("event_probability must be dimensionless")
+        prob = prob.value
+    mask = np.ma.getmaskarray(prob)
+    try:
+        values = np.ma.filled(np.ma.asarray(prob, dtype=float), 0.5)
+    except (TypeError, ValueError) as exc:
+        raise InputTypeError(f"event_probability must hold numbers: {exc}") from exc
+    if np.any(~np.isfinite(values)) or np.any((values < 0) | (values > 1)):
+        raise InputError("event_probability must be between 0 and 1 (masked where unknown)")
+    table["event_probability"] = MaskedColumn(values, mask=mask) if mask.any() else values
+    boxes = {}
+    for name in BOX_COLUMNS:
+        boxes[name] = _as_arcsec(table[name], name)
+        if np.any(~np.isfinite(boxes[name])):
+            raise InputError(f"column {name!r} holds NaN or infinite values")
+        table[name] = boxes[name]
+    for axis in ("c1", "c2"):
+        bad = boxes[f"boundbox_{axis}ll"] >= boxes[f"boundbox_{axis}ur"]
+        if np.any(bad):
+            raise InputError(
+                f"event(s) {np.flatnonzero(bad).tolist()}: boundbox_{axis}ll must be below boundbox_{axis}ur"
+            )
+    tx, ty = _tx_ty(table["event_coord"], "event_coord")
+    table["event_coord"] = _hpc(tx, ty, start)
+    for name, low, high in zip(_ERROR_COLUMNS, ("boundbox_c1ll", "boundbox_c2ll"), ("boundbox_c1ur", "boundbox_c2ur")):
+        if name in table.colnames:
+            error = _as_arcsec(table[name], name)
+            if np.any(~np.isfinite(error)):
+                error = np.where(np.isfinite(error), error, (boxes[high] - boxes[low]) / 2)
+            table[name] = error
+        else:
+            table[name] = (boxes[high] - boxes[low]) / 2
+    order = np.lexsort((end.mjd, start.mjd)) if len(table) else np.arange(0)
+    columns = [*_CORE_COLUMNS, *[name for name in table.colnames if name not in _CORE_COLUMNS]]
+    return table[order][columns]
+
+
+def _from_records(records, *, meta, columns):
+    """Records (HEK dicts) → JetEvents. ``columns``: extra column kinds, or None for HEK provenance columns."""
+    clean = [normalize_hek_record(record, index=index) for index, record in enumerate(records)]
+    for index, record in enumerate(clean):
+        if record["event_coordsys"] != "UTC-HPC-TOPO" or record["event_coordunit"] != "arcsec":
+            raise HEKFormatError(
+                f"HEK record {index}: coordinates are {record['event_coordsys']} in {record['event_coordunit']}; "
+                "JetEvents needs helioprojective arcseconds (UTC-HPC-TOPO, arcsec)"
+            )
+        for axis in ("c1", "c2"):
+            if record[f"boundbox_{axis}ll"] == record[f"boundbox_{axis}ur"]:
+                raise HEKFormatError(f"HEK record {index}: the bounding box has zero size along {axis}")
+    if not clean:
+        return JetEvents(meta=meta)
+    start = Time([record["event_starttime"] for record in clean], scale="utc")
+    end = Time([record["event_endtime"] for record in clean], scale="utc")
+    peak = Time(
+        [record.get("event_peaktime") or format_hek_time(s + (e - s) / 2, precision=6) for record, s, e in
+         zip(clean, start, end)],
+        scale="utc",
+    )
+    prob = [record.get("event_probability") for record in clean]
+    table = QTable(
+        {
+            "event_starttime": start,
+            "event_endtime": end,
+            "event_peaktime": peak,
+            "event_probability": MaskedColumn([np.nan if p is None else p for p in prob],
+                                              mask=[p is None for p in prob]),
+            "event_coord": SkyCoord([r["event_coord1"] for r in clean] * u.arcsec,
+                                    [r["event_coord2"] for r in clean] * u.arcsec, frame=Helioprojective),
+            **{name: [r[name] for r in clean] * u.arcsec for name in BOX_COLUMNS},
+            **{name: [np.nan if r.get(name) is None else r[name] for r in clean] * u.arcsec
+               for name in _ERROR_COLUMNS},
+        }
+    )
+    if columns is None:
+        columns = {name: ("quantity:Angstrom" if name == "obs_meanwavel" else "bool" if name == "frm_humanflag"
+                          else "str") for name in _PROVENANCE_COLUMNS if any(name in r for r in clean)}
+    for name, kind in columns.items():
+        values = [record.get(name) for record in clean]
+        if kind == "bool":
+            table[name] = [_flag(value) if value is not None else False for value in values]
+        elif kind == "float" or kind.startswith("quantity:"):
+            try:
+                numbers = [np.nan if value is None else float(value) for value in values]
+            except (TypeError, ValueError) as exc:
+                raise HEKFormatError(f"HEK records: field {name!r} must be a number: {exc}") from exc
+            table[name] = numbers * u.Unit(kind.split(":", 1)[1]) if kind != "float" else numbers
+        else:
+            table[name] = ["" if value is None else str(value) for value in values]
+    try:
+        return JetEvents(table, meta=meta)
+    except InputError as exc:
+        raise HEKFormatError(f"HEK records do not make valid events: {exc}") from exc
+
+
+def events_from_windows(
+    windows,
+    *,
+    threshold,
+    low_threshold=None,
+    min_windows=1,
+    merge_gap=0 * u.s,
+    tile_center=None,
+    tile_width=None,
+    tile_height=None,
+    meta=None,
+):
+    """
+    Turn per-window jet probabilities into jet events.
+
+    The rules, applied in order:
+
+    1. **Tiles.** Rows with the same ``tile_center``, ``tile_width`` and ``tile_height`` form one tile.
+    2. **Runs in time (hysteresis).** In each tile, windows are taken in order of start time. A run starts at a
+       window with ``probability >= threshold`` and goes on while the next window has
+       ``probability >= low_threshold`` and starts no later than ``merge_gap`` after the run's end; runs of
+       fewer than ``min_windows`` windows are dropped. Runs of a tile less than ``merge_gap`` apart (or
+       overlapping, as runs of overlapping windows do) are joined.
+    3. **Merge in space.** Runs of tiles whose boxes overlap or touch, and whose intervals overlap (or are at
+       most ``merge_gap`` apart), belong to the same event; events whose bounding boxes overlap or touch and
+       whose intervals overlap are joined too, until none are left. So events at the same place never overlap
+       in time.
+    4. **Event values.** Start: the start of its earliest window (one above ``threshold``); end: the end of
+       its last window; peak time and probability: the centre and probability of its most probable window
+       (the earliest if tied); bounding box: the union of its tiles' boxes; position: the probability-weighted
+       mean, over its windows above ``threshold``, of their ``centroid`` (when the column exists and is
+       finite) or else their tile centre, clipped to the box.
+
+    With ``min_windows=1`` every window above ``threshold`` lies inside an event (in time and space), and
+    every event holds at least one window above ``threshold``.
+
+    Parameters
+    ----------
+    windows : `~astropy.table.Table`
+        One row per (window, tile): ``start_time`` and ``end_time`` (`~astropy.time.Time`), ``probability``
+        (`float` in [0, 1]), and optionally ``tile_center`` (helioprojective `~astropy.coordinates.SkyCoord`),
+        ``tile_width``/``tile_height`` (angle `~astropy.units.Quantity`) and ``centroid`` (SkyCoord).
+    threshold : `float`
+        Probability (in (0, 1]) a window must reach to start an event.
+    low_threshold : `float`, optional
+        Probability that keeps an event going; ``0.6 * threshold`` by default.
+    min_windows : `int`, optional
+        Fewest windows in a run.
+    merge_gap : `~astropy.units.Quantity`, optional
+        Largest gap in time bridged between runs.
+    tile_center : `~astropy.coordinates.SkyCoord`, optional
+        The position of every row, for a table without a ``tile_center`` column (a single cutout).
+    tile_width, tile_height : `~astropy.units.Quantity`, optional
+        Tile size, for a table without those columns (``tile_height`` defaults to ``tile_width``).
+    meta : `dict`, optional
+        Provenance for the events (model name/version/sha256, instrument...); the thresholds are added.
+
+    Returns
+    -------
+    `JetEvents`
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.InputError`
+        Missing columns, probabilities outside [0, 1] or NaN, windows ending before they start,
+        thresholds out of range, no position given.
+    `~sunpy_jets.exceptions.InputTypeError`
+        Columns or arguments of the wrong type.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.coordinates import SkyCoord
+    >>> from astropy.table import QTable
+    >>> from astropy.time import Time
+    >>> from sunpy.coordinates import Helioprojective
+    >>> from sunpy_jets.events import events_from_windows
+    >>> start = Time("2011-01-20T09:00") + [0, 1, 2, 3, 4, 5] * u.min
+    >>> windows = QTable({"start_time": start, "end_time": start + 12 * u.min,
+    ...                   "probability": [0.1, 0.8, 0.4, 0.6, 0.1, 0.1]})
+    >>> events = events_from_windows(windows, threshold=0.5, tile_width=300 * u.arcsec,
+    ...                              tile_center=SkyCoord(-245 * u.arcsec, -1003 * u.arcsec, frame=Helioprojective))
+    >>> len(events), events[0]["event_starttime"].isot, events[0]["event_endtime"].isot
+    (1, '2011-01-20T09:01:00.000000', '2011-01-20T09:15:00.000000')
+    """
+    if not isinstance(windows, Table):
+        raise InputTypeError(f"windows must be an astropy Table, not {type(windows).__name__}")
+    threshold = _probability_argument(threshold, "threshold")
+    if threshold == 0:
+        raise InputError("threshold must be above 0")
+    low_threshold = 0.6 * threshold if low_threshold is None else _probability_argument(low_threshold, "low_threshold")
+    if low_threshold > threshold:
+        raise InputError(f"low_threshold={low_threshold} must not exceed threshold={threshold}")
+    if isinstance(min_windows, bool) or not isinstance(min_windows, (int, np.integer)) or min_windows < 1:
+        raise InputError(f"min_windows must be a positive integer, not {min_windows!r}")
+    if not isinstance(merge_gap, u.Quantity) or merge_gap.unit.physical_type != "time":
+        raise InputTypeError(f"merge_gap must be a time Quantity (e.g. 2 * u.min), not {merge_gap!r}")
+    gap = float(merge_gap.to_value(u.s))
+    if not np.isfinite(gap) or gap < 0:
+        raise InputError(f"merge_gap must be finite and not negative, not {merge_gap}")
+    missing = [name for name in ("start_time", "end_time", "probability") if name not in windows.colnames]
+    if missing:
+        raise InputError(f"windows table lacks the column(s) {', '.join(missing)}")
+    meta = {
+        **(meta or {}),
+        "threshold": threshold,
+        "low_threshold": low_threshold,
+        "min_windows": int(min_windows),
+        "merge_gap": merge_gap.to(u.s),
+        "frm_daterun": Time.now().utc,
+    }
+    n = len(windows)
+    if n == 0:
+        return JetEvents(meta=meta)
+    starts = _as_time(windows["start_time"], "start_time")
+    ends = _as_time(windows["end_time"], "end_time")
+    try:
+        prob = np.asarray(u.Quantity(windows["probability"], u.dimensionless_unscaled).value, dtype=float)
+    except (TypeError, ValueError, u.UnitsError) as exc:
+        raise InputTypeError(f"column 'probability' must hold plain numbers: {exc}") from exc
+    if np.any(~np.isfinite(prob)) or np.any((prob < 0) | (prob > 1)):
+        raise InputError("column 'probability' must be finite and between 0 and 1")
+    t0 = starts.min()
+    s = (starts - t0).to_value(u.s)
+    e = (ends - t0).to_value(u.s)
+    if np.any(e < s):
+        raise InputError(f"window(s) {np.flatnonzero(e < s)[:10].tolist()} end before they start")
+    cx, cy, w, h = _tile_geometry(windows, n, tile_center, tile_width, tile_height)
+    px, py = cx.copy(), cy.copy()
+    if "centroid" in windows.colnames:
+        qx, qy = _tx_ty(windows["centroid"], "centroid")
+        qx, qy = qx.to_value(u.arcsec), qy.to_value(u.arcsec)
+        good = np.isfinite(qx) & np.isfinite(qy)
+        px[good], py[good] = qx[good], qy[good]
+
+    keys = np.round(np.stack([cx, cy, w, h], axis=1), 6)
+    _, tile = np.unique(keys, axis=0, return_inverse=True)
+    tile = tile.ravel()
+    runs = []  # lists of window indices
+    for tile_id in np.unique(tile):
+        members = np.flatnonzero(tile == tile_id)
+        members = members[np.lexsort((e[members], s[members]))]
+        tile_runs = []
+        current, run_end = None, -np.inf
+        for index in members:
+            if current is not None and (prob[index] < low_threshold or s[index] > run_end + gap):
+                tile_runs.append(current)
+                current = None
+            if current is None:
+                if prob[index] >= threshold:
+                    current, run_end = [index], e[index]
+            else:
+                current.append(index)
+                run_end = max(run_end, e[index])
+        if current is not None:
+            tile_runs.append(current)
+        tile_runs = [run for run in tile_runs if len(run) >= min_windows]
+        merged = []
+        for run in tile_runs:
+            if merged and s[run].min() <= e[merged[-1]].max() + gap:
+                merged[-1] = merged[-1] + run
+            else:
+                merged.append(run)
+        runs.extend(merged)
+    if not runs:
+        return JetEvents(meta=meta)
+
+    def spans(groups):
+        t_lo = np.array([s[g].min() for g in groups])
+        t_hi = np.array([e[g].max() for g in groups])
+        x_lo = np.array([(cx[g] - w[g] / 2).min() for g in groups])
+        x_hi = np.array([(cx[g] + w[g] / 2).max() for g in groups])
+        y_lo = np.array([(cy[g] - h[g] / 2).min() for g in groups])
+        y_hi = np.array([(cy[g] + h[g] / 2).max() for g in groups])
+        return t_lo, t_hi, x_lo, x_hi, y_lo, y_hi
+
+    def join(groups, linked):
+        count, labels = connected_components(csr_matrix(linked), directed=False)
+        return [sum((groups[i] for i in np.flatnonzero(labels == label)), []) for label in range(count)]
+
+    eps = 1e-6
+    # Runs are linked when their own tiles touch; then events are linked when their union boxes touch.
+    t_lo, t_hi, x_lo, x_hi, y_lo, y_hi = spans(runs)
+    linked = _overlaps(t_lo, t_hi, gap) & _overlaps(x_lo, x_hi, eps) & _overlaps(y_lo, y_hi, eps)
+    groups = join(runs, linked)
+    while True:
+        t_lo, t_hi, x_lo, x_hi, y_lo, y_hi = spans(groups)
+        linked = _overlaps(t_lo, t_hi, 0.0) & _overlaps(x_lo, x_hi, eps) & _overlaps(y_lo, y_hi, eps)
+        joined = join(groups, linked)
+        if len(joined) == len(groups):
+            break
+        groups = joined
+
+    t_lo, t_hi, x_lo, x_hi, y_lo, y_hi = spans(groups)
+    first, last, peak, pos_x, pos_y = [], [], [], [], []
+    for group in groups:
+        group = np.asarray(group)
+        first.append(group[np.argmin(s[group])])
+        last.append(group[np.argmax(e[group])])
+        best = group[np.lexsort((s[group], -prob[group]))[0]]
+        peak.append(best)
+        above = group[prob[group] >= threshold]
+        weights = prob[above]
+        pos_x.append(np.average(px[above], weights=weights))
+        pos_y.append(np.average(py[above], weights=weights))
+    first, last, peak = np.array(first), np.array(last), np.array(peak)
+    pos_x = np.clip(pos_x, x_lo, x_hi)
+    pos_y = np.clip(pos_y, y_lo, y_hi)
+    table = QTable(
+        {
+            "event_starttime": starts[first],
+            "event_endtime": ends[last],
+            "event_peaktime": starts[peak] + (ends[peak] - starts[peak]) / 2,
+            "event_probability": prob[peak],
+            "event_coord": SkyCoord(pos_x * u.arcsec, pos_y * u.arcsec, frame=Helioprojective),
+            "boundbox_c1ll": x_lo * u.arcsec,
+            "boundbox_c2ll": y_lo * u.arcsec,
+            "boundbox_c1ur": x_hi * u.arcsec,
+            "boundbox_c2ur": y_hi * u.arcsec,
+        }
+    )
+    return JetEvents(table, meta=meta)
+
+
+def _overlaps(low, high, tolerance):
+    """Matrix of interval pairs that overlap or are at most ``tolerance`` apart."""
+    return (low[:, None] <= high[None, :] + tolerance) & (low[None, :] <= high[:, None] + tolerance)
+
+
+def _probability_argument(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"{name} must be a number between 0 and 1, not {value!r}")
+    value = float(value)
+    if not 0 <= value <= 1:
+        raise InputError(f"{name} must be between 0 and 1, not {value}")
+    return value
+
+
+def _tile_geometry(windows, n, tile_center, tile_width, tile_height):
+    """Tile centres and sizes (arcsec float arrays) from the table's columns or the keyword fallbacks."""
+    if "tile_center" in windows.colnames:
+        tx, ty = _tx_ty(windows["tile_center"], "tile_center")
+    elif tile_center is not None:
+        tx, ty = _tx_ty(tile_center, "tile_center")
+    else:
+        raise InputError("give the windows' position: a 'tile_center' column or the tile_center= argument")
+    if "tile_width" in windows.colnames:
+        width = _as_arcsec(windows["tile_width"], "tile_width")
+    elif tile_width is not None:
+        width = _as_arcsec(tile_width, "tile_width")
+    else:
+        raise InputError("give the tiles' size: a 'tile_width' column or the tile_width= argument")
+    if "tile_height" in windows.colnames:
+        height = _as_arcsec(windows["tile_height"], "tile_height")
+    elif tile_height is not None:
+        height = _as_arcsec(tile_height, "tile_height")
+    else:
+        height = width
+    arrays = [np.broadcast_to(np.asarray(q.to_value(u.arcsec), dtype=float), (n,)).copy()
+              for q in (tx, ty, width, height)]
+    if any(np.any(~np.isfinite(a)) for a in arrays):
+        raise InputError("tile centres and sizes must be finite")
+    if np.any(arrays[2] <= 0) or np.any(arrays[3] <= 0):
+        raise InputError("tile_width and tile_height must be positive")
+    return arrays
