@@ -14,6 +14,7 @@ The path from citizen-science labels to a training set is::
 """
 
 from .catalogues import SolarJetHunterCatalogue, bad_rows_table, read_nonjet_positions
+from .splits import grouped_split
 from .jsoc import (
     AIA_SERIES,
     JSOC_EMAIL_ENV,
@@ -39,4 +40,5 @@ __all__ = [
     "manifest_query",
     "resolve_jsoc_email",
     "sequence_directory",
+    "grouped_split",
 ]
