@@ -472,8 +472,7 @@ class JetEvents:
         if not records:
             return HEKTable._from_search(Table())
         # A column must not mix None with numbers; HEK tables mask missing values.
-        table = Table(rows=[[record[key] for key in records[0]] for record in records], names=list(records[0]),
-                      masked=True)
+        table = Table(rows=[[record[key] for key in records[0]] for record in records], names=list(records[0]))
         for name in table.colnames:
             column = table[name]
             if column.dtype == object:
@@ -747,8 +746,9 @@ def _validated(table):
     """Check and canonicalise the core columns of ``table`` in place; return it sorted by start."""
     for name in TIME_COLUMNS:
         time = _as_time(table[name], name)
-        time = Time(time.utc, format="isot", precision=6)
-        table[name] = time
+        # times are kept to the microsecond, the precision of our JSON files, so a round trip is exact
+        text = Time(time.utc, precision=6).isot
+        table[name] = Time(text, format="isot", scale="utc", precision=6)
     start, end, peak = (table[name] for name in TIME_COLUMNS)
     if len(table):
         if np.any(end < start):

@@ -399,7 +399,9 @@ def normalize_hek_record(record, *, index=None):
                 out[name] = None
             continue
         time, odd = _parse_time(value, name, where)
-        out[name] = format_hek_time(time)
+        # keep sub-millisecond digits when a record has them (our own files store microseconds)
+        digits = re.search(r"\.(\d+)", value) if isinstance(value, str) else None
+        out[name] = format_hek_time(time, precision=min(max(3, len(digits.group(1)) if digits else 3), 9))
         if odd:
             reformatted.append(name)
     start, end = Time(out["event_starttime"]), Time(out["event_endtime"])
