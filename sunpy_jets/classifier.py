@@ -1,0 +1,336 @@
+"""
+`JetClassifier`: the user-facing estimator, from image sequences to jet probabilities.
+
+It follows scikit-learn's habits (settings in ``__init__``, ``predict_proba`` / ``predict``) and
+torchvision's (weights carry their own configuration and preprocessing constants, so `load` gives a
+classifier that prepares its input exactly as it was trained).
+"""
+
+import dataclasses
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import sunpy.map
+from ndcube import NDCube, NDCubeSequence
+
+from .exceptions import InputError, InputTypeError, InputWarning
+from .model import JetModelConfig, JetRCNN
+from .preprocessing import PreparedSequence, prepare_sequence
+from .weights import ModelCard, load_weights, save_weights
+
+__all__ = ["JetClassifier", "resolve_device"]
+
+_SEQUENCE_TYPES = (sunpy.map.MapSequence, NDCube, NDCubeSequence, PreparedSequence)
+
+
+def resolve_device(device="auto") -> torch.device:
+    """
+    Turn a device choice into a `torch.device`: ``"auto"`` picks CUDA, then Apple MPS, then the CPU.
+
+    Examples
+    --------
+    >>> from sunpy_jets.classifier import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("abacus")
+    Traceback (most recent call last):
+    ...
+    sunpy_jets.exceptions.InputError: unknown device 'abacus': use "auto", "cpu", "cuda", "cuda:N" or "mps"
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise InputError(f'unknown device {device!r}: use "auto", "cpu", "cuda", "cuda:N" or "mps"') from e
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {device!r} was asked for but CUDA is not available here; use device='auto' or 'cpu'")
+    return resolved
+
+
+def _is_many(data) -> bool:
+    """True when ``data`` is a collection of sequences rather than one sequence."""
+    if isinstance(data, (str, Path, *_SEQUENCE_TYPES)) or not isinstance(data, Sequence):
+        return False
+    return len(data) > 0 and isinstance(data[0], (*_SEQUENCE_TYPES, list, tuple))
+
+
+class JetClassifier:
+    """
+    Classify image sequences as holding a coronal jet or not.
+
+    A per-frame CNN encodes each frame, an LSTM reads the frames in time order, and a head gives one
+    probability per window of ``config.n_frames`` frames (12 minutes of AIA 304 Å at 24 s by default).
+
+    Parameters
+    ----------
+    config : `~sunpy_jets.model.JetModelConfig`, optional
+        Architecture and input recipe (defaults: the published recipe).
+    threshold : float
+        Probability above which `predict` calls a window a jet.
+    device : str or `torch.device`
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+    batch_size : int
+        Sequences per batch at inference.
+    progress : bool
+        Show progress bars on long work.
+    seed : int, optional
+        Seed for the initial weights, for reproducible untrained models.
+
+    Notes
+    -----
+    A new classifier has random weights: load trained ones with `load` (or train with ``fit``).
+
+    Examples
+    --------
+    >>> from sunpy_jets import JetClassifier
+    >>> from sunpy_jets.model import JetModelConfig
+    >>> clf = JetClassifier(JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8), device="cpu", seed=0)
+    >>> clf
+    JetClassifier(threshold=0.5, device='cpu', n_frames=30, image_size=32, parameters=1,501)
+    """
+
+    def __init__(
+        self,
+        config: JetModelConfig | None = None,
+        *,
+        threshold: float = 0.5,
+        device="auto",
+        batch_size: int = 8,
+        progress: bool = True,
+        seed: int | None = None,
+    ):
+        if config is None:
+            config = JetModelConfig()
+        if not isinstance(config, JetModelConfig):
+            raise InputTypeError(f"config must be a JetModelConfig, not {type(config).__name__}")
+        self.config = config
+        self.threshold = self._check_threshold(threshold)
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, not {batch_size!r}")
+        self.batch_size = int(batch_size)
+        self.progress = bool(progress)
+        self.seed = seed
+        self.device = resolve_device(device)
+        if seed is not None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                model = JetRCNN(config)
+        else:
+            model = JetRCNN(config)
+        self.model = model.to(self.device).eval()
+        self.card = ModelCard(config=config, threshold=self.threshold, description="untrained (random weights)")
+
+    @staticmethod
+    def _check_threshold(threshold) -> float:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)):
+            raise InputTypeError(f"threshold must be a number in [0, 1], not {threshold!r}")
+        if not 0.0 <= float(threshold) <= 1.0:
+            raise InputError(f"threshold must be in [0, 1], not {threshold}")
+        return float(threshold)
+
+    def __repr__(self):
+        return (
+            f"JetClassifier(threshold={self.threshold}, device='{self.device}', n_frames={self.config.n_frames}, "
+            f"image_size={self.config.image_size}, parameters={self.model.n_parameters:,})"
+        )
+
+    # ----------------------------------------------------------------------------------------------
+    # Persistence
+
+    def save(self, path) -> Path:
+        """
+        Save the weights (safetensors) and the model card (JSON) into the directory ``path``.
+
+        The card records the configuration, preprocessing constants, threshold and the weights'
+        SHA-256; the write is atomic, so an interrupted save leaves the previous model loadable.
+
+        Returns
+        -------
+        `~pathlib.Path`
+            The model directory.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from sunpy_jets import JetClassifier
+        >>> from sunpy_jets.model import JetModelConfig
+        >>> clf = JetClassifier(JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8), seed=0)
+        >>> directory = clf.save(tempfile.mkdtemp())
+        >>> JetClassifier.load(directory).threshold
+        0.5
+        """
+        card = dataclasses.replace(self.card, config=self.config, threshold=self.threshold)
+        self.card = save_weights(path, self.model, card)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path, *, device="auto", expected_sha256: str | None = None, **kwargs) -> "JetClassifier":
+        """
+        Load a classifier saved by `save`, checking the weights against their card and checksum.
+
+        Parameters
+        ----------
+        path : str or `~pathlib.Path`
+            The model directory.
+        device : str or `torch.device`
+            Where to run the model.
+        expected_sha256 : str, optional
+            A checksum the weights must match as well as the card's.
+        **kwargs
+            Other `JetClassifier` settings (``batch_size``, ``progress``); ``threshold`` overrides the card's.
+
+        Raises
+        ------
+        `~sunpy_jets.exceptions.WeightsError`
+            If the files are missing, corrupt, pickled, or do not match their configuration.
+
+        Examples
+        --------
+        >>> from sunpy_jets import JetClassifier
+        >>> JetClassifier.load("no/such/model")
+        Traceback (most recent call last):
+        ...
+        sunpy_jets.exceptions.WeightsError: no/such/model does not exist; give the directory that JetClassifier.save wrote
+        """
+        state, card = load_weights(path, expected_sha256=expected_sha256)
+        kwargs.setdefault("threshold", card.threshold)
+        clf = cls(card.config, device=device, **kwargs)
+        clf.model.load_state_dict(state)
+        clf.model.eval()
+        clf.card = card
+        return clf
+
+    # ----------------------------------------------------------------------------------------------
+    # Inference
+
+    def prepare(self, data, *, center=None, width=None) -> PreparedSequence:
+        """
+        Preprocess one sequence with this classifier's recipe (see `~sunpy_jets.preprocessing.prepare_sequence`).
+
+        Examples
+        --------
+        >>> from sunpy_jets import JetClassifier
+        >>> JetClassifier().prepare("no_such_*.fits")
+        Traceback (most recent call last):
+        ...
+        sunpy_jets.exceptions.InputError: no files match the pattern 'no_such_*.fits'
+        """
+        if isinstance(data, PreparedSequence):
+            if tuple(data.frames.shape[-2:]) != (self.config.image_size,) * 2:
+                raise InputError(
+                    f"the prepared sequence is {tuple(data.frames.shape[-2:])} but the model expects "
+                    f"{self.config.image_size}×{self.config.image_size}; prepare it with this classifier's config"
+                )
+            return data
+        return prepare_sequence(data, self.config, center=center, width=width)
+
+    @torch.inference_mode()
+    def _sequence_logits(self, prepared: list[PreparedSequence]) -> np.ndarray:
+        """One logit per sequence: the maximum over its windows when it is longer than one window."""
+        model, n = self.model.eval(), self.config.n_frames
+        features = []
+        frames = [p.frames for p in prepared]
+        total = sum(len(f) for f in frames)
+        chunk = self.batch_size * n
+        with tqdm(total=total, unit="frame", desc="encoding", disable=not self.progress or total < 4 * chunk) as bar:
+            for f in frames:
+                parts = []
+                for start in range(0, len(f), chunk):
+                    parts.append(model.encode_frames(f[start : start + chunk].to(self.device)))
+                    bar.update(min(chunk, len(f) - start))
+                features.append(torch.cat(parts))
+        logits = np.empty(len(prepared))
+        # Sequences of the same length up to one window are batched through the LSTM together.
+        by_length = {}
+        for i, feats in enumerate(features):
+            if len(feats) > n:
+                logits[i] = float(model.window_logits(feats, n, 1).max())
+            else:
+                by_length.setdefault(len(feats), []).append(i)
+        for idx in by_length.values():
+            for start in range(0, len(idx), self.batch_size):
+                batch = idx[start : start + self.batch_size]
+                out = model.classify_features(torch.stack([features[i] for i in batch]))
+                logits[batch] = out.float().cpu().numpy()
+        return logits
+
+    def predict_proba(self, data, *, center=None, width=None):
+        """
+        Probability that a sequence holds a jet.
+
+        Parameters
+        ----------
+        data : `~sunpy.map.MapSequence`, `~ndcube.NDCube`, `~ndcube.NDCubeSequence`, list of maps or FITS paths, glob
+            One sequence, or a list of sequences (a list whose items are sequences).
+        center : `~astropy.coordinates.SkyCoord`, optional
+            Centre of a cutout (default: the whole frame, which must fit the model's field of view).
+        width : `~astropy.units.Quantity`, optional
+            Side of the cutout (default: the model's field of view).
+
+        Returns
+        -------
+        float or `numpy.ndarray`
+            A probability in [0, 1] for one sequence; a 1-D array for a list of sequences. A sequence
+            longer than one window gets the highest probability of its windows (and a warning: use
+            ``scan`` for the probability of every window).
+
+        Raises
+        ------
+        `~sunpy_jets.exceptions.InputError`, `~sunpy_jets.exceptions.InputTypeError`
+            For unusable input, before any model work.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sunpy_jets import JetClassifier
+        >>> JetClassifier().predict_proba(np.zeros((30, 166, 166)))
+        Traceback (most recent call last):
+        ...
+        sunpy_jets.exceptions.InputTypeError: a bare 3-D array has no times or coordinates; give a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, a 3-D ndcube.NDCube with a time axis, or an ndcube.NDCubeSequence of 2-D cubes (for example sunpy.map.Map(list_of_files, sequence=True))
+        """
+        many = _is_many(data)
+        items = list(data) if many else [data]
+        if many and isinstance(data, Sequence) and len(data) == 0:
+            raise InputError("the list of sequences is empty")
+        prepared = [self.prepare(item, center=center, width=width) for item in items]
+        long = [i for i, p in enumerate(prepared) if len(p) > self.config.n_frames]
+        if long:
+            warnings.warn(
+                f"{len(long)} sequence(s) span more than the model's window of {self.config.n_frames} frames; each gets "
+                "the highest probability of its windows (JetClassifier.scan gives every window's)",
+                InputWarning,
+                stacklevel=2,
+            )
+        proba = 1.0 / (1.0 + np.exp(-self._sequence_logits(prepared)))
+        return proba if many else float(proba[0])
+
+    def predict(self, data, *, center=None, width=None):
+        """
+        Whether a sequence holds a jet: `predict_proba` compared with the classifier's ``threshold``.
+
+        Returns
+        -------
+        bool or `numpy.ndarray` of bool
+
+        Examples
+        --------
+        >>> from sunpy_jets import JetClassifier
+        >>> JetClassifier().predict(42)
+        Traceback (most recent call last):
+        ...
+        sunpy_jets.exceptions.InputTypeError: cannot use a int as an image sequence; give a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, a 3-D ndcube.NDCube with a time axis, or an ndcube.NDCubeSequence of 2-D cubes
+        """
+        proba = self.predict_proba(data, center=center, width=width)
+        return proba >= self.threshold if isinstance(proba, np.ndarray) else bool(proba >= self.threshold)

@@ -1,0 +1,396 @@
+"""
+Turn what users have (maps, sequences, FITS files, ndcube objects) into checked sunpy maps.
+
+Everything the classifier accepts goes through `iter_maps`, which yields one validated
+`~sunpy.map.GenericMap` at a time, so long lists of files are read lazily, one frame at a time.
+Frames are checked on arrival (metadata, pixel values) and against the first frame (shape,
+wavelength, instrument, time order), and bad input raises one of the package's exceptions before
+any tensor work.
+"""
+
+import glob
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+import astropy.units as u
+from astropy.time import Time
+from astropy.wcs import WCS
+
+import sunpy.map
+from ndcube import NDCube, NDCubeSequence
+
+from .exceptions import FileFormatError, InputError, InputTypeError
+
+__all__ = ["iter_maps", "load_maps", "count_frames", "check_map", "MIN_FRAMES"]
+
+#: A jet is a change in time: a single frame cannot show one.
+MIN_FRAMES = 2
+
+# Keys sunpy reads the observation time from, in its order of preference.
+_DATE_KEYS = ("date-obs", "date_obs", "t_obs", "date-beg", "date-avg", "date_beg", "date_avg")
+
+_ACCEPTED = (
+    "a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, "
+    "a 3-D ndcube.NDCube with a time axis, or an ndcube.NDCubeSequence of 2-D cubes"
+)
+
+
+def _read_fits(path: Path):
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file")
+    try:
+        with warnings.catch_warnings():
+            # astropy/sunpy warn about non-standard but harmless AIA header cards; they are not the user's problem.
+            warnings.filterwarnings("ignore", category=Warning, module=r"astropy\.io\.fits.*")
+            m = sunpy.map.Map(str(path))
+            # Decode now so that a truncated file fails here, with its name, not deep inside numpy later.
+            np.asarray(m.data)
+    except (OSError, ValueError, TypeError, IndexError, KeyError, RuntimeError) as e:
+        raise FileFormatError(f"{path} could not be read as a FITS image: {e}") from e
+    if isinstance(m, list) or isinstance(m, sunpy.map.MapSequence):
+        raise FileFormatError(f"{path} holds several images; give one image per file")
+    return m
+
+
+def _expand_path_argument(arg) -> list[Path]:
+    text = str(arg)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".fits", ".fts", ".fit"} or p.name.endswith(".fits.gz"))
+        if not files:
+            raise InputError(f"the directory {path} holds no FITS files")
+        return files
+    if glob.has_magic(text):
+        files = sorted(Path(p) for p in glob.glob(str(path)))
+        if not files:
+            raise InputError(f"no files match the pattern {text!r}")
+        return files
+    if path.exists():
+        return [path]
+    raise InputError(f"{text!r} is neither an existing file or directory nor a glob pattern that matches files")
+
+
+def _maps_from_ndcube(cube: NDCube) -> Iterator:
+    if cube.data.ndim != 3:
+        raise InputError(
+            f"an NDCube input must be 3-D (time, y, x), got {cube.data.ndim} dimensions; "
+            "use an NDCubeSequence for a sequence of 2-D cubes"
+        )
+    time_axes = [i for i, types in enumerate(cube.array_axis_physical_types) if any("time" in t for t in types)]
+    if len(time_axes) != 1:
+        raise InputError(
+            "the NDCube has no time axis in its WCS; give it a 3-D WCS with a TIME axis or add the frame times "
+            "with cube.extra_coords.add('time', 0, times)"
+        )
+    t_axis = time_axes[0]
+    times = cube.axis_world_coords("time")[0]
+    if not isinstance(times, Time):
+        try:
+            times = cube.axis_world_coords("time", wcs=cube.extra_coords)[0]
+        except Exception as e:  # noqa: BLE001
+            raise InputError(f"could not read the frame times of the NDCube: {e}") from e
+    wcs = cube.wcs.low_level_wcs
+    if not isinstance(wcs, WCS):
+        raise InputTypeError(f"the NDCube's WCS must be a FITS WCS (astropy.wcs.WCS), not {type(wcs).__name__}")
+    celestial = wcs.celestial
+    if celestial.naxis != 2:
+        raise InputError("the NDCube's WCS has no helioprojective longitude/latitude axes")
+    data = np.moveaxis(np.asarray(cube.data), t_axis, 0)
+    for i in range(data.shape[0]):
+        yield _map_from_array(data[i], celestial, dict(cube.meta or {}), Time(times[i]), cube.unit)
+
+
+def _maps_from_ndcube_sequence(seq: NDCubeSequence) -> Iterator:
+    for i, cube in enumerate(seq.data):
+        if not isinstance(cube, NDCube) or cube.data.ndim != 2:
+            raise InputError(f"cube {i} of the NDCubeSequence must be a 2-D NDCube (one frame)")
+        wcs = cube.wcs.low_level_wcs
+        if not isinstance(wcs, WCS):
+            raise InputTypeError(f"cube {i} of the NDCubeSequence must have a FITS WCS (astropy.wcs.WCS)")
+        meta = dict(cube.meta or {})
+        if "time" in cube.global_coords:
+            time = Time(cube.global_coords["time"])
+        else:
+            key = next((k for k in _DATE_KEYS if meta.get(k) not in (None, "")), None)
+            if key is None:
+                raise InputError(
+                    f"cube {i} of the NDCubeSequence has no time: add cube.global_coords.add('time', 'time', t) "
+                    "or a DATE-OBS entry in its meta"
+                )
+            time = Time(meta[key])
+        yield _map_from_array(np.asarray(cube.data), wcs, meta, time, cube.unit)
+
+
+def _map_from_array(data, celestial_wcs: WCS, meta: dict, time: Time, unit):
+    header = {k.lower(): v for k, v in meta.items()}
+    # The WCS is the authority on geometry; per-frame times replace whatever date the shared meta holds.
+    for key in (*_DATE_KEYS, "date", "mjd-obs", "mjd-avg"):
+        header.pop(key, None)
+    header.update({k.lower(): v for k, v in celestial_wcs.to_header(relax=True).items() if k not in ("DATE-OBS",)})
+    for key in ("date-avg", "mjd-avg", "mjd-obs", "mjdref"):
+        header.pop(key, None)
+    header["date-obs"] = time.utc.isot
+    header["naxis"] = 2
+    header["naxis1"], header["naxis2"] = data.shape[1], data.shape[0]
+    if unit is not None and "bunit" not in header:
+        header["bunit"] = unit.to_string()  # sunpy reads DN, which the FITS unit standard lacks
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*(rsun|observer|Missing metadata).*")
+        return sunpy.map.Map(np.asarray(data), header)
+
+
+def _raw_maps(data) -> Iterator:
+    """Yield maps from any accepted input, reading files lazily; no validation yet."""
+    if isinstance(data, np.ndarray):
+        raise InputTypeError(
+            f"a bare {data.ndim}-D array has no times or coordinates; give {_ACCEPTED} "
+            "(for example sunpy.map.Map(list_of_files, sequence=True))"
+        )
+    if type(data).__module__.startswith("torch"):
+        raise InputTypeError(f"a tensor has no times or coordinates; give {_ACCEPTED}")
+    if isinstance(data, sunpy.map.MapSequence):
+        yield from data.maps
+    elif isinstance(data, sunpy.map.GenericMap):
+        yield data
+    elif isinstance(data, NDCubeSequence):
+        yield from _maps_from_ndcube_sequence(data)
+    elif isinstance(data, NDCube):
+        yield from _maps_from_ndcube(data)
+    elif isinstance(data, (str, Path)):
+        for path in _expand_path_argument(data):
+            yield _read_fits(path)
+    elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
+        for i, item in enumerate(data):
+            if isinstance(item, sunpy.map.GenericMap):
+                yield item
+            elif isinstance(item, (str, Path)):
+                yield _read_fits(Path(item).expanduser())
+            else:
+                raise InputTypeError(f"item {i} of the input is a {type(item).__name__}; items must be sunpy maps or FITS paths")
+    else:
+        raise InputTypeError(f"cannot use a {type(data).__name__} as an image sequence; give {_ACCEPTED}")
+
+
+def check_map(m, *, index: int = 0, need_exposure: bool = True) -> None:
+    """
+    Check that one map has the metadata and pixel values the classifier needs.
+
+    Parameters
+    ----------
+    m : `~sunpy.map.GenericMap`
+        The frame to check.
+    index : int
+        Position of the frame in its sequence, used in messages.
+    need_exposure : bool
+        Whether an exposure time is required (it is when intensities are normalised to DN/s).
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.InputError`
+        For a missing observation time, WCS or exposure time, a frame that is not 2-D, or a frame with
+        no finite positive pixel.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> import sunpy.data.test
+    >>> from sunpy_jets.inputs import check_map
+    >>> aia = sunpy.map.Map(sunpy.data.test.get_test_filepath("aia_171_level1.fits"))
+    >>> check_map(aia)  # passes silently
+    """
+    where = f"frame {index}"
+    meta = m.meta
+    if not any(meta.get(k) not in (None, "") for k in _DATE_KEYS):
+        raise InputError(f"{where} has no observation time (DATE-OBS); every frame needs one")
+    has_scale = ("cdelt1" in meta and "cdelt2" in meta) or ("cd1_1" in meta and "cd2_2" in meta)
+    if not (has_scale and "ctype1" in meta and "ctype2" in meta):
+        raise InputError(f"{where} has no world coordinate system (CTYPE/CDELT keywords); every frame needs a WCS")
+    if need_exposure:
+        exposure = meta.get("exptime")
+        if exposure is None or not np.isfinite(float(exposure)) or float(exposure) <= 0:
+            raise InputError(
+                f"{where} has no usable exposure time (EXPTIME={exposure!r}); intensities are normalised to DN/s, "
+                "so every frame needs its exposure"
+            )
+    data = np.asarray(m.data)
+    if data.ndim != 2:
+        raise InputError(f"{where} is {data.ndim}-D; each frame must be a 2-D image")
+    finite = np.isfinite(data)
+    if not finite.any():
+        raise InputError(f"{where} holds no finite pixel (all NaN or Inf)")
+    if not (data[finite] > 0).any():
+        raise InputError(f"{where} is all zero or negative: an empty or corrupt exposure")
+
+
+class _SequenceChecker:
+    """Checks each arriving frame against the first one."""
+
+    def __init__(self, *, need_exposure, instrument=None, wavelength=None):
+        self.need_exposure = need_exposure
+        self.instrument = instrument
+        self.wavelength = wavelength
+        self.first = None
+        self.last_time = None
+        self.count = 0
+
+    def __call__(self, m):
+        i = self.count
+        check_map(m, index=i, need_exposure=self.need_exposure)
+        instrument = str(m.instrument or "").upper()
+        wavelength = m.wavelength
+        if self.first is None:
+            if self.instrument is not None and not instrument.startswith(self.instrument.upper()):
+                raise InputError(
+                    f"frame 0 comes from {m.instrument or 'an unknown instrument'} but the model was trained on "
+                    f"{self.instrument} data; give {self.instrument} frames or train a model on this instrument"
+                )
+            if self.wavelength is not None and (
+                wavelength is None or not u.isclose(wavelength, self.wavelength, rtol=1e-3)
+            ):
+                raise InputError(
+                    f"frame 0 is at {wavelength} but the model expects {self.wavelength}; "
+                    "give frames of the model's channel or use a model trained on this one"
+                )
+            self.first = m
+        else:
+            first = self.first
+            if m.data.shape != first.data.shape:
+                raise InputError(
+                    f"frame {i} has shape {m.data.shape} but frame 0 has {first.data.shape}: all frames must have "
+                    "the same shape (cut them out with the same box)"
+                )
+            if str(first.instrument or "").upper() != instrument:
+                raise InputError(f"frame {i} comes from {m.instrument} but frame 0 from {first.instrument}: mixed instruments")
+            if (wavelength is None) != (first.wavelength is None) or (
+                wavelength is not None and not u.isclose(wavelength, first.wavelength, rtol=1e-3)
+            ):
+                raise InputError(f"frame {i} is at {wavelength} but frame 0 at {first.wavelength}: mixed wavelengths")
+        time = m.date
+        if self.last_time is not None:
+            dt = (time - self.last_time).to_value(u.s)
+            if dt == 0:
+                raise InputError(f"frames {i - 1} and {i} have the same time {time.isot}: remove the duplicate")
+            if dt < 0:
+                raise InputError(
+                    f"frame {i} ({time.isot}) is earlier than frame {i - 1} ({self.last_time.isot}): "
+                    "sort the frames by time (sunpy.map.Map(files, sequence=True) does)"
+                )
+        self.last_time = time
+        self.count += 1
+        return m
+
+
+def iter_maps(data, *, instrument: str | None = None, wavelength: u.Quantity | None = None,
+              need_exposure: bool = True) -> Iterator:
+    """
+    Yield the frames of any accepted input as checked sunpy maps, one at a time.
+
+    Files are opened only when their frame is reached, so a day of FITS paths never sits in memory.
+
+    Parameters
+    ----------
+    data : `~sunpy.map.MapSequence`, list, str, `~pathlib.Path`, `~ndcube.NDCube` or `~ndcube.NDCubeSequence`
+        The frames: a map sequence, a list of maps or FITS paths, a glob pattern or a directory of FITS
+        files, a 3-D cube with a time axis, or a sequence of 2-D cubes.
+    instrument : str, optional
+        If given, the first frame's instrument must start with this (case-insensitive).
+    wavelength : `~astropy.units.Quantity`, optional
+        If given, the frames' wavelength must equal this.
+    need_exposure : bool
+        Require an exposure time in every frame.
+
+    Yields
+    ------
+    `~sunpy.map.GenericMap`
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.InputTypeError`
+        For an input of the wrong type (a bare array, a number).
+    `~sunpy_jets.exceptions.InputError`
+        For missing metadata, unusable pixels, mixed shapes, instruments or wavelengths, unsorted or
+        duplicated times.
+    `~sunpy_jets.exceptions.FileFormatError`
+        For a file that cannot be read as a FITS image.
+
+    Examples
+    --------
+    >>> import sunpy.data.test
+    >>> from sunpy_jets.inputs import iter_maps
+    >>> path = sunpy.data.test.get_test_filepath("aia_171_level1.fits")
+    >>> [m.wavelength for m in iter_maps([path])]
+    [<Quantity 171. Angstrom>]
+    """
+    if wavelength is not None and not (isinstance(wavelength, u.Quantity) and wavelength.unit.physical_type == "length"):
+        raise InputTypeError(f"wavelength must be a length Quantity such as 304 * u.AA, not {wavelength!r}")
+    checker = _SequenceChecker(need_exposure=need_exposure, instrument=instrument, wavelength=wavelength)
+    for m in _raw_maps(data):
+        yield checker(m)
+    if checker.count == 0:
+        raise InputError("the input holds no frames: give at least two")
+
+
+def load_maps(data, *, min_frames: int = MIN_FRAMES, **kwargs) -> list:
+    """
+    Read and check all frames of an input (see `iter_maps`) into a list of maps.
+
+    Parameters
+    ----------
+    data
+        Any input accepted by `iter_maps`.
+    min_frames : int
+        The fewest frames accepted.
+    **kwargs
+        Passed to `iter_maps` (``instrument``, ``wavelength``, ``need_exposure``).
+
+    Returns
+    -------
+    list of `~sunpy.map.GenericMap`
+
+    Examples
+    --------
+    >>> import sunpy.data.test
+    >>> from sunpy_jets.inputs import load_maps
+    >>> path = sunpy.data.test.get_test_filepath("aia_171_level1.fits")
+    >>> load_maps([path])
+    Traceback (most recent call last):
+    ...
+    sunpy_jets.exceptions.InputError: the input holds 1 frame; a jet is a change in time, so give at least 2 frames
+    """
+    maps = list(iter_maps(data, **kwargs))
+    if len(maps) < min_frames:
+        raise InputError(
+            f"the input holds {len(maps)} frame{'s' if len(maps) != 1 else ''}; a jet is a change in time, "
+            f"so give at least {min_frames} frames"
+        )
+    return maps
+
+
+def count_frames(data) -> int | None:
+    """
+    Number of frames in an input without reading pixel data, or None when unknown (an iterator).
+
+    Examples
+    --------
+    >>> from sunpy_jets.inputs import count_frames
+    >>> count_frames(["a.fits", "b.fits"])
+    2
+    """
+    if isinstance(data, sunpy.map.MapSequence):
+        return len(data.maps)
+    if isinstance(data, NDCubeSequence):
+        return len(data.data)
+    if isinstance(data, (str, Path)):
+        try:
+            return len(_expand_path_argument(data))
+        except InputError:
+            return None
+    if isinstance(data, (list, tuple)):
+        return len(data)
+    if isinstance(data, NDCube) and data.data.ndim == 3:
+        return None
+    return None
+

@@ -1,0 +1,491 @@
+"""
+Preprocessing: checked sunpy maps → the model's input tensor, with the times and geometry it came from.
+
+The steps follow the recipe stored in `~sunpy_jets.model.JetModelConfig`, so a model always sees
+its input the way it was trained:
+
+1. cut out the field of view (optionally a box of ``width`` around a ``center``; otherwise the whole
+   frame, which must not be larger than the model's field of view);
+2. normalise intensities by exposure time (DN → DN/s);
+3. reduce to the model's pixel scale by max-pooling (3×3 for AIA's 0.6″ pixels gives 166×166 for
+   300″), resampling when the pooled scale still differs;
+4. pad a smaller field of view to the model grid (with the frame's median);
+5. resample in time to the model cadence (linear interpolation; frames that already fall on the
+   grid are used as they are);
+6. clip and standardise.
+
+`FramePreprocessor` does steps 1–4 for one frame at a time, so long observations can be processed
+as a stream; `prepare_sequence` runs the whole chain on one sequence.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.time import Time
+
+from .exceptions import InputError, InputTypeError, InputWarning
+from .inputs import load_maps
+from .model import JetModelConfig
+
+__all__ = [
+    "PreparedSequence",
+    "FramePreprocessor",
+    "prepare_sequence",
+    "resample_time",
+    "check_gaps",
+    "standardize",
+    "check_angle",
+]
+
+# Cadence deviations below this fraction are timing jitter, not gaps.
+_CADENCE_TOLERANCE = 0.1
+# A pooled pixel scale within this fraction of the model's is used without resampling.
+_SCALE_TOLERANCE = 0.02
+# A field of view up to this fraction larger than the model's is cropped silently (rounding, WCS jitter).
+_FOV_TOLERANCE = 0.05
+
+
+def _warn(message):
+    warnings.warn(message, InputWarning, stacklevel=3)
+
+
+def check_angle(value, name: str, *, allow_pair: bool = False) -> u.Quantity:
+    """
+    Check that ``value`` is a positive angular `~astropy.units.Quantity` and return it in arcsec.
+
+    Parameters
+    ----------
+    value : `~astropy.units.Quantity`
+        The angle to check.
+    name : str
+        The argument's name, used in messages.
+    allow_pair : bool
+        Accept two values (width, height) as well as one.
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.InputTypeError`
+        If ``value`` is not an angle.
+    `~sunpy_jets.exceptions.InputError`
+        If it is not positive and finite.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_jets.preprocessing import check_angle
+    >>> check_angle(5 * u.arcmin, "width")
+    <Quantity 300. arcsec>
+    >>> check_angle(300, "width")
+    Traceback (most recent call last):
+    ...
+    sunpy_jets.exceptions.InputTypeError: width must be an angle such as 300 * u.arcsec, not 300
+    """
+    if not isinstance(value, u.Quantity) or value.unit.physical_type != "angle":
+        raise InputTypeError(f"{name} must be an angle such as 300 * u.arcsec, not {value!r}")
+    value = value.to(u.arcsec)
+    if not (value.isscalar or (allow_pair and value.shape == (2,))):
+        raise InputError(f"{name} must be a single angle{' or a (width, height) pair' if allow_pair else ''}")
+    if not (np.all(np.isfinite(value)) and np.all(value > 0)):
+        raise InputError(f"{name} must be positive and finite, got {value}")
+    return value
+
+
+@dataclass
+class PreparedSequence:
+    """
+    A sequence ready for the model, with the times and geometry it came from.
+
+    Attributes
+    ----------
+    frames : `torch.Tensor`
+        Standardised frames, ``(T, 1, H, W)`` float32.
+    times : `~astropy.time.Time`
+        Time of each frame (on the model's cadence).
+    center : `~astropy.coordinates.SkyCoord`
+        Helioprojective centre of the model grid (its frame carries the observer).
+    extent : `~astropy.units.Quantity`
+        Width and height of the data inside the grid, in arcsec (smaller than the grid when padded).
+    pixel_scale : `~astropy.units.Quantity`
+        Angular size of a grid pixel.
+    """
+
+    frames: torch.Tensor
+    times: Time
+    center: SkyCoord
+    extent: u.Quantity
+    pixel_scale: u.Quantity
+
+    def __len__(self):
+        return self.frames.shape[0]
+
+    @property
+    def observer(self):
+        """The observer of the helioprojective frame (SDO for AIA data)."""
+        return self.center.observer
+
+    @property
+    def bounding_box(self) -> tuple[SkyCoord, SkyCoord]:
+        """Lower-left and upper-right corners of the data inside the grid."""
+        half = self.extent / 2
+        frame = self.center.frame
+        ll = SkyCoord(self.center.Tx - half[0], self.center.Ty - half[1], frame=frame)
+        ur = SkyCoord(self.center.Tx + half[0], self.center.Ty + half[1], frame=frame)
+        return ll, ur
+
+
+class FramePreprocessor:
+    """
+    Spatial preprocessing of single frames: cutout, DN/s, pooling to the model scale, padding.
+
+    The geometry (which pixels, which pooling) is fixed from the first frame, as in the published
+    recipe (no tracking), so every later frame of the sequence is treated identically.
+
+    Parameters
+    ----------
+    first_map : `~sunpy.map.GenericMap`
+        A checked frame that defines the geometry.
+    config : `~sunpy_jets.model.JetModelConfig`
+        The recipe.
+    center : `~astropy.coordinates.SkyCoord`, optional
+        Centre of the cutout; by default the whole frame is used.
+    width : `~astropy.units.Quantity`, optional
+        Side of the cutout (or (width, height)); at most the model's field of view. Defaults to the
+        model's field of view when ``center`` is given.
+    full_frame : bool
+        Keep the whole frame at the model's pixel scale, however large, without cropping or padding
+        to the model grid (used to scan large fields tile by tile).
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> import sunpy.data.test
+    >>> from sunpy_jets.model import JetModelConfig
+    >>> from sunpy_jets.preprocessing import FramePreprocessor
+    >>> aia = sunpy.map.Map(sunpy.data.test.get_test_filepath("aia_171_level1.fits"))
+    >>> pre = FramePreprocessor(aia, JetModelConfig(image_size=64, fov_arcsec=2500), full_frame=False)
+    >>> pre(aia).shape
+    (64, 64)
+    """
+
+    def __init__(self, first_map, config: JetModelConfig, *, center=None, width=None, full_frame: bool = False):
+        self.config = config
+        self.full_frame = full_frame
+        m = first_map
+        ny, nx = m.data.shape
+        scale = np.array([m.scale.axis1.to_value(u.arcsec / u.pix), m.scale.axis2.to_value(u.arcsec / u.pix)])
+        target = config.pixel_scale.to_value(u.arcsec / u.pix)
+        self.padded = False
+
+        if center is not None:
+            if not isinstance(center, SkyCoord):
+                raise InputTypeError(f"center must be a SkyCoord, not {type(center).__name__}")
+            width = config.fov if width is None else width
+            size = check_angle(width, "width", allow_pair=True) * np.ones(2)
+            if np.any(size > config.fov * (1 + _FOV_TOLERANCE)):
+                raise InputError(
+                    f"width {width} is larger than the model's field of view {config.fov}; "
+                    "use JetClassifier.detect or scan for larger fields"
+                )
+            try:
+                cx, cy = (float(v) for v in m.wcs.world_to_pixel(center))
+            except Exception as e:  # noqa: BLE001
+                raise InputError(f"center {center} cannot be placed on the frame's coordinate system: {e}") from e
+            if not (np.isfinite(cx) and np.isfinite(cy) and -0.5 <= cx <= nx - 0.5 and -0.5 <= cy <= ny - 0.5):
+                bl, tr = m.bottom_left_coord, m.top_right_coord
+                raise InputError(
+                    f"center ({center.Tx:.1f}, {center.Ty:.1f}) lies outside the field of view, which spans "
+                    f"x {bl.Tx:.1f} to {tr.Tx:.1f} and y {bl.Ty:.1f} to {tr.Ty:.1f}"
+                )
+            half = size.to_value(u.arcsec) / scale / 2
+            self.x0, self.x1 = int(round(cx - half[0] + 0.5)), int(round(cx + half[0] + 0.5))
+            self.y0, self.y1 = int(round(cy - half[1] + 0.5)), int(round(cy + half[1] + 0.5))
+            if self.x0 < 0 or self.y0 < 0 or self.x1 > nx or self.y1 > ny:
+                self.padded = True
+        else:
+            if width is not None:
+                raise InputError("width needs a center: give center= (a SkyCoord) to cut out a box")
+            self.x0, self.x1, self.y0, self.y1 = 0, nx, 0, ny
+            extent = np.array([nx, ny]) * scale
+            if not full_frame and np.any(extent > config.fov_arcsec * (1 + _FOV_TOLERANCE)):
+                raise InputError(
+                    f"the field of view ({extent[0]:.0f}″ × {extent[1]:.0f}″) is larger than the model's "
+                    f"({config.fov_arcsec:.0f}″): give center= to cut out a box around a point, or use "
+                    "JetClassifier.scan/detect, which tile large fields"
+                )
+
+        # Pool by the integer factor closest to the scale ratio, then resample any remaining mismatch.
+        self.pool = np.maximum(1, np.round(target / scale).astype(int))
+        pooled_scale = scale * self.pool
+        region = np.array([self.x1 - self.x0, self.y1 - self.y0])
+        pooled_shape = region // self.pool
+        self.resize_to = None
+        if np.any(np.abs(pooled_scale - target) / target > _SCALE_TOLERANCE):
+            shape = np.maximum(1, np.round(region * scale / target).astype(int))
+            self.resize_to = (int(shape[1]), int(shape[0]))
+            pooled_shape = shape
+        self.data_shape = (int(pooled_shape[1]), int(pooled_shape[0]))  # (h, w) of the data at model scale
+        if full_frame:
+            self.grid_shape = self.data_shape
+        else:
+            n = config.image_size
+            self.grid_shape = (n, n)
+            if self.data_shape[0] < n - 1 or self.data_shape[1] < n - 1:
+                self.padded = True
+            if self.data_shape[0] > n or self.data_shape[1] > n:
+                self.data_shape = (min(n, self.data_shape[0]), min(n, self.data_shape[1]))
+
+        # Geometry: the world coordinate of the centre of the pixel region and its covered extent.
+        xc, yc = (self.x0 + self.x1 - 1) / 2, (self.y0 + self.y1 - 1) / 2
+        self.center = m.wcs.pixel_to_world(xc, yc)
+        covered = np.array(
+            [min(self.x1, nx) - max(self.x0, 0), min(self.y1, ny) - max(self.y0, 0)]
+        ) * scale
+        self.extent = np.minimum(covered, np.array(self.data_shape[::-1]) * target) * u.arcsec
+        self.pixel_scale = config.pixel_scale
+        # Pixels outside the frame are padding, not missing data: count them apart.
+        self._n_outside = int((self.y1 - self.y0) * (self.x1 - self.x0) - np.prod(covered / scale).round())
+        #: Running count of NaN/Inf pixels met inside the region (reported by the caller).
+        self.n_missing = 0
+
+    def _cut(self, data: np.ndarray) -> np.ndarray:
+        ny, nx = data.shape
+        if not self.padded or (self.x0 >= 0 and self.y0 >= 0 and self.x1 <= nx and self.y1 <= ny):
+            return data[max(self.y0, 0) : self.y1, max(self.x0, 0) : self.x1]
+        out = np.full((self.y1 - self.y0, self.x1 - self.x0), np.nan, dtype=np.float32)
+        ys, xs = slice(max(self.y0, 0), min(self.y1, ny)), slice(max(self.x0, 0), min(self.x1, nx))
+        out[ys.start - self.y0 : ys.stop - self.y0, xs.start - self.x0 : xs.stop - self.x0] = data[ys, xs]
+        return out
+
+    def __call__(self, m) -> np.ndarray:
+        """
+        Preprocess one frame into a float32 array in DN/s (NaN where there is no data).
+
+        The array has the model grid's shape (the data's own shape at model scale if ``full_frame``).
+        """
+        x = torch.from_numpy(np.ascontiguousarray(self._cut(np.asarray(m.data)), dtype=np.float32))
+        finite = torch.isfinite(x)
+        self.n_missing += int(x.numel() - finite.sum()) - self._n_outside
+        if self.config.exposure_normalize:
+            x = x / float(m.meta["exptime"])
+        x = torch.where(finite, x, torch.tensor(float("-inf")))
+        py, px = int(self.pool[1]), int(self.pool[0])
+        if py > 1 or px > 1:
+            x = F.max_pool2d(x[None, None], kernel_size=(py, px))[0, 0]
+        x = torch.where(torch.isinf(x), torch.tensor(float("nan")), x)
+        if self.resize_to is not None:
+            fill = torch.nanmedian(x) if torch.isfinite(x).any() else torch.tensor(0.0)
+            mode = "area" if self.resize_to[0] < x.shape[0] else "bilinear"
+            kwargs = {} if mode == "area" else {"align_corners": False}
+            x = F.interpolate(torch.nan_to_num(x, nan=float(fill))[None, None], size=self.resize_to, mode=mode, **kwargs)[0, 0]
+        h, w = self.data_shape
+        x = x[:h, :w]
+        if self.grid_shape == tuple(x.shape):
+            return x.numpy()
+        out = np.full(self.grid_shape, np.nan, dtype=np.float32)
+        oy, ox = (self.grid_shape[0] - x.shape[0]) // 2, (self.grid_shape[1] - x.shape[1]) // 2
+        out[oy : oy + x.shape[0], ox : ox + x.shape[1]] = x.numpy()
+        return out
+
+
+def check_gaps(times: Time, max_gap: u.Quantity) -> None:
+    """
+    Refuse a sequence with a gap longer than ``max_gap`` between consecutive frames.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> from sunpy_jets.preprocessing import check_gaps
+    >>> check_gaps(Time("2020-01-01") + [0, 24, 3600] * u.s, 720 * u.s)
+    Traceback (most recent call last):
+    ...
+    sunpy_jets.exceptions.InputError: the 59.6 min gap between frames 1 (2020-01-01T00:00:24.000) and 2 is longer than the 12.0 min a window may bridge: split the sequence at the gap
+    """
+    if len(times) < 2:
+        return
+    gaps = np.diff((times - times[0]).to_value(u.s))
+    worst = int(np.argmax(gaps))
+    if gaps[worst] > max_gap.to_value(u.s):
+        raise InputError(
+            f"the {gaps[worst] / 60:.1f} min gap between frames {worst} ({times[worst].isot}) and {worst + 1} "
+            f"is longer than the {max_gap.to(u.min):.1f} a window may bridge: split the sequence at the gap"
+        )
+
+
+def resample_time(stack: np.ndarray, times: Time, cadence: u.Quantity, *, max_gap: u.Quantity):
+    """
+    Resample frames onto a regular time grid that starts at the first frame.
+
+    Frames that already lie on the grid (within 10 % of the cadence) are used as they are; other grid
+    times are linearly interpolated between the two frames around them.
+
+    Parameters
+    ----------
+    stack : `numpy.ndarray`
+        Frames ``(T, H, W)``.
+    times : `~astropy.time.Time`
+        Their times, strictly increasing.
+    cadence : `~astropy.units.Quantity`
+        The grid step.
+    max_gap : `~astropy.units.Quantity`
+        The longest gap between two frames that may be bridged by interpolation.
+
+    Returns
+    -------
+    stack : `numpy.ndarray`
+        Frames on the grid.
+    times : `~astropy.time.Time`
+        The grid times.
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.InputError`
+        If two frames are further apart than ``max_gap``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> from sunpy_jets.preprocessing import resample_time
+    >>> times = Time("2012-07-19T07:30:00") + np.arange(4) * 12 * u.s
+    >>> stack = np.arange(4, dtype=np.float32)[:, None, None] * np.ones((4, 2, 2), dtype=np.float32)
+    >>> out, grid = resample_time(stack, times, 24 * u.s, max_gap=720 * u.s)
+    >>> out[:, 0, 0], len(grid)
+    (array([0., 2.], dtype=float32), 2)
+    """
+    check_gaps(times, max_gap)
+    t = (times - times[0]).to_value(u.s)
+    step = cadence.to_value(u.s)
+    n = int(np.floor(t[-1] / step + _CADENCE_TOLERANCE)) + 1
+    grid = np.arange(n) * step
+    if len(t) == n and np.all(np.abs(t - grid) <= _CADENCE_TOLERANCE * step):
+        return stack, times  # already on the model cadence
+    right = np.clip(np.searchsorted(t, grid, side="left"), 1, max(len(t) - 1, 1))
+    left = right - 1
+    span = np.where(t[right] > t[left], t[right] - t[left], 1.0)
+    w = np.clip((grid - t[left]) / span, 0.0, 1.0)
+    # Snap to a real frame when one lies on the grid point: interpolation would only blur it.
+    tol = _CADENCE_TOLERANCE * min(step, np.median(np.diff(t)) if len(t) > 1 else step)
+    w = np.where(np.abs(grid - t[left]) <= tol, 0.0, np.where(np.abs(t[right] - grid) <= tol, 1.0, w))
+    out = (1 - w)[:, None, None] * stack[left] + w[:, None, None] * stack[right]
+    return out.astype(np.float32), times[0] + grid * u.s
+
+
+def standardize(stack: np.ndarray, config: JetModelConfig) -> np.ndarray:
+    """
+    Fill missing pixels, clip and standardise frames with the model's constants.
+
+    Pixels with no data (NaN: outside the field of view, or bad) take the median of their frame's
+    valid pixels before clipping.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_jets.model import JetModelConfig
+    >>> from sunpy_jets.preprocessing import standardize
+    >>> config = JetModelConfig(clip_min=0, clip_max=10, mean=5, std=5)
+    >>> standardize(np.array([[[-3.0, 20.0, np.nan, 5.0]]]), config)
+    array([[[-1.,  1.,  0.,  0.]]], dtype=float32)
+    """
+    x = np.array(stack, dtype=np.float32, copy=True)
+    missing = ~np.isfinite(x)
+    if missing.any():
+        valid = np.where(missing, np.nan, x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames are refused earlier
+            medians = np.nanmedian(valid.reshape(len(x), -1), axis=1)
+        x = np.where(missing, np.nan_to_num(medians, nan=config.clip_min)[:, None, None], x)
+    np.clip(x, config.clip_min, config.clip_max, out=x)
+    x -= config.mean
+    x /= config.std
+    return x
+
+
+def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None, width=None) -> PreparedSequence:
+    """
+    Turn an image sequence into the model's input, following the model's recipe.
+
+    Parameters
+    ----------
+    data : `~sunpy.map.MapSequence`, list, str, `~pathlib.Path`, `~ndcube.NDCube` or `~ndcube.NDCubeSequence`
+        The frames; see `sunpy_jets.inputs.iter_maps` for what is accepted.
+    config : `~sunpy_jets.model.JetModelConfig`, optional
+        The recipe (the defaults follow the published one).
+    center : `~astropy.coordinates.SkyCoord`, optional
+        Centre of a cutout. Without it the whole frame is used, and it must fit the model's field of view.
+    width : `~astropy.units.Quantity`, optional
+        Side of the cutout (default: the model's field of view, 300″).
+
+    Returns
+    -------
+    `PreparedSequence`
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.InputError`, `~sunpy_jets.exceptions.InputTypeError`
+        For unusable input; the message says what to fix.
+
+    Warns
+    -----
+    `~sunpy_jets.exceptions.InputWarning`
+        When the field of view was padded, frames were interpolated in time, missing pixels were
+        filled, or the sequence is shorter than the model's window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import astropy.units as u
+    >>> import sunpy.map
+    >>> import sunpy.data.test
+    >>> from sunpy_jets.model import JetModelConfig
+    >>> from sunpy_jets.preprocessing import prepare_sequence
+    >>> aia = sunpy.map.Map(sunpy.data.test.get_test_filepath("aia_171_level1.fits"))
+    >>> frames = [sunpy.map.Map(aia.data, {**aia.meta, "date-obs": f"2011-02-15T00:00:{s:02d}", "t_obs": None})
+    ...           for s in (0, 24, 48)]
+    >>> config = JetModelConfig(image_size=64, fov_arcsec=2500, wavelength_angstrom=171, n_frames=3)
+    >>> prepared = prepare_sequence(frames, config)  # doctest: +IGNORE_WARNINGS
+    >>> prepared.frames.shape
+    torch.Size([3, 1, 64, 64])
+    """
+    config = JetModelConfig() if config is None else config
+    if not isinstance(config, JetModelConfig):
+        raise InputTypeError(f"config must be a JetModelConfig, not {type(config).__name__}")
+    maps = load_maps(
+        data,
+        instrument=config.instrument,
+        wavelength=config.wavelength,
+        need_exposure=config.exposure_normalize,
+    )
+    times = Time([m.date for m in maps])
+    window = config.n_frames * config.cadence
+    check_gaps(times, window)
+    pre = FramePreprocessor(maps[0], config, center=center, width=width)
+    stack = np.stack([pre(m) for m in maps])
+    if pre.padded:
+        _warn(
+            f"the data cover {pre.extent[0]:.0f} × {pre.extent[1]:.0f} of the model's {config.fov:.0f} field of "
+            "view; the rest was padded with each frame's median"
+        )
+    if pre.n_missing:
+        _warn(f"{pre.n_missing} NaN or infinite pixels were replaced by their frame's median")
+    resampled, grid = resample_time(stack, times, config.cadence, max_gap=window)
+    if resampled is not stack:
+        dt = np.diff((times - times[0]).to_value(u.s))
+        _warn(
+            f"the frames (median spacing {np.median(dt):.1f} s, longest gap {dt.max():.1f} s) were resampled to the "
+            f"model's {config.cadence:.0f} cadence by linear interpolation"
+        )
+    if len(grid) < config.n_frames:
+        _warn(
+            f"the sequence spans {len(grid)} frames at {config.cadence:.0f}, fewer than the model's window of "
+            f"{config.n_frames}; it is classified as it is"
+        )
+    frames = torch.from_numpy(standardize(resampled, config))[:, None]
+    return PreparedSequence(frames=frames, times=grid, center=pre.center, extent=pre.extent, pixel_scale=pre.pixel_scale)

@@ -1,0 +1,341 @@
+"""
+Weights on disk: safetensors tensors plus a JSON model card, checked by SHA-256 before use.
+
+A saved model is a directory holding
+
+* ``config.json``: the model card (`ModelCard`): architecture and preprocessing constants
+  (`~sunpy_jets.model.JetModelConfig`), decision threshold, what the weights were trained on, their
+  metrics, the package version, and the name and SHA-256 of the weights file;
+* ``weights-<sha256 prefix>.safetensors``: the tensors.
+
+The weights file is named by its own checksum and the card is replaced last, atomically, so an
+interrupted save never leaves a card pointing at the wrong tensors: the previous model stays loadable
+until the new card is in place. Nothing is ever unpickled.
+"""
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .exceptions import InputError, WeightsError
+from .model import JetModelConfig, JetRCNN
+
+__all__ = [
+    "ModelCard",
+    "save_weights",
+    "load_weights",
+    "check_state_dict",
+    "sha256sum",
+    "atomic_write_bytes",
+    "CARD_NAME",
+]
+
+#: File name of the model card inside a saved model directory.
+CARD_NAME = "config.json"
+_FORMAT = "sunpy_jets-weights"
+_FORMAT_VERSION = 1
+_PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+ and torch.save's zip container
+
+
+@dataclass
+class ModelCard:
+    """
+    What a set of weights is: its architecture, recipe, threshold, provenance and metrics.
+
+    Attributes
+    ----------
+    config : `~sunpy_jets.model.JetModelConfig`
+        Architecture and preprocessing constants.
+    threshold : float
+        Probability above which a window is called a jet.
+    name : str
+        Short name of the model.
+    description : str
+        What the weights were trained on and what they are (not) good for.
+    training : dict
+        Training data and settings (free-form, JSON-serialisable).
+    metrics : dict
+        Evaluation metrics (free-form, JSON-serialisable).
+    sha256 : str
+        SHA-256 of the weights file (filled in by `save_weights`).
+    weights_file : str
+        Name of the weights file inside the model directory (filled in by `save_weights`).
+    created : str
+        ISO time the card was written.
+    package_version : str
+        Version of sunpy_jets that wrote it.
+
+    Examples
+    --------
+    >>> from sunpy_jets.weights import ModelCard
+    >>> card = ModelCard(threshold=0.3, name="demo")
+    >>> ModelCard.from_dict(card.to_dict()).threshold
+    0.3
+    """
+
+    config: JetModelConfig = field(default_factory=JetModelConfig)
+    threshold: float = 0.5
+    name: str = "sunpy_jets"
+    description: str = ""
+    training: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    sha256: str = ""
+    weights_file: str = ""
+    created: str = ""
+    package_version: str = ""
+
+    def to_dict(self) -> dict:
+        """The card as a JSON-serialisable dictionary."""
+        d = dataclasses.asdict(self)
+        d["config"] = self.config.to_dict()
+        return {"format": _FORMAT, "format_version": _FORMAT_VERSION, **d}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelCard":
+        """Build a card from `to_dict` output, checking its format and fields."""
+        if not isinstance(d, dict):
+            raise WeightsError("a model card must be a JSON object")
+        d = dict(d)
+        fmt, version = d.pop("format", _FORMAT), d.pop("format_version", _FORMAT_VERSION)
+        if fmt != _FORMAT or not isinstance(version, int) or version > _FORMAT_VERSION:
+            raise WeightsError(
+                f"this model card has format {fmt!r} version {version!r}; this sunpy_jets reads "
+                f"{_FORMAT!r} up to version {_FORMAT_VERSION} (upgrade sunpy_jets?)"
+            )
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise WeightsError(f"the model card has unknown fields {sorted(unknown)}")
+        try:
+            d["config"] = JetModelConfig.from_dict(d.get("config", {}))
+        except InputError as e:
+            raise WeightsError(f"the model card's configuration is invalid: {e}") from e
+        threshold = d.get("threshold", 0.5)
+        if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+            raise WeightsError(f"the model card's threshold must be a number in [0, 1], not {threshold!r}")
+        return cls(**d)
+
+
+def sha256sum(path) -> str:
+    """
+    SHA-256 hex digest of a file, read in chunks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sunpy_jets.weights import sha256sum
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty"
+    >>> _ = path.write_bytes(b"")
+    >>> sha256sum(path)[:16]
+    'e3b0c44298fc1c14'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    """
+    Write ``data`` to ``path`` atomically: a temporary file in the same directory, then a rename.
+
+    Readers see either the old file or the complete new one, never a partial write.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sunpy_jets.weights import atomic_write_bytes
+    >>> path = atomic_write_bytes(pathlib.Path(tempfile.mkdtemp()) / "a.txt", b"hello")
+    >>> path.read_bytes()
+    b'hello'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
+    """
+    Save a model's tensors and card into ``directory`` (created if needed), atomically.
+
+    Parameters
+    ----------
+    directory : str or `~pathlib.Path`
+        The model directory.
+    model : `~sunpy_jets.model.JetRCNN`
+        The network; its configuration must be the card's.
+    card : `ModelCard`
+        The card; its ``sha256``, ``weights_file``, ``created`` and ``package_version`` are filled in.
+
+    Returns
+    -------
+    `ModelCard`
+        The card as written, with its checksum.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+    >>> from sunpy_jets.weights import ModelCard, load_weights, save_weights
+    >>> config = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8)
+    >>> directory = tempfile.mkdtemp()
+    >>> written = save_weights(directory, JetRCNN(config), ModelCard(config=config))
+    >>> state, card = load_weights(directory)
+    >>> card.sha256 == written.sha256 and card.config == config
+    True
+    """
+    from . import __version__
+
+    if model.config != card.config:
+        raise WeightsError("the model's configuration differs from the card's; save the card of this model")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".weights.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(state, tmp, metadata={"format": _FORMAT})
+        digest = sha256sum(tmp)
+        weights_name = f"weights-{digest[:16]}.safetensors"
+        os.replace(tmp, directory / weights_name)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    card = dataclasses.replace(
+        card,
+        sha256=digest,
+        weights_file=weights_name,
+        created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        package_version=__version__,
+    )
+    atomic_write_bytes(directory / CARD_NAME, json.dumps(card.to_dict(), indent=2).encode())
+    # Only now is the old weights file unreferenced.
+    for old in directory.glob("weights-*.safetensors"):
+        if old.name != weights_name:
+            old.unlink(missing_ok=True)
+    return card
+
+
+def _refuse_pickle(path: Path):
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if path.suffix in {".pt", ".pth", ".pkl", ".pickle", ".ckpt"} or head[:1] == _PICKLE_MAGIC[0] or head == _PICKLE_MAGIC[1]:
+        raise WeightsError(
+            f"{path} is a pickle (torch.save) file; sunpy_jets never unpickles files, because unpickling can run "
+            "arbitrary code. Convert it where you trust it: torch.load(path, weights_only=True), then "
+            "JetClassifier(config).model.load_state_dict(state) and .save(directory)"
+        )
+
+
+def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, ModelCard]:
+    """
+    Load and check a saved model's tensors and card.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+        The model directory (or its ``config.json``).
+    expected_sha256 : str, optional
+        A checksum the weights must also match (e.g. published beside a download).
+
+    Returns
+    -------
+    state_dict : dict of `torch.Tensor`
+    card : `ModelCard`
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.WeightsError`
+        If the directory, card or weights are missing or unreadable, the checksum does not match, the
+        file is a pickle, or the tensors do not fit the card's configuration.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sunpy_jets.weights import load_weights
+    >>> load_weights(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sunpy_jets.exceptions.WeightsError: no model card (config.json) in ...
+    """
+    path = Path(path).expanduser()
+    if path.is_file():
+        if path.name != CARD_NAME:
+            _refuse_pickle(path)
+            raise WeightsError(f"{path} is not a model directory or its {CARD_NAME}; give the directory save() wrote")
+        path = path.parent
+    if not path.is_dir():
+        raise WeightsError(f"{path} does not exist; give the directory that JetClassifier.save wrote")
+    card_path = path / CARD_NAME
+    if not card_path.is_file():
+        raise WeightsError(f"no model card ({CARD_NAME}) in {path}")
+    try:
+        card = ModelCard.from_dict(json.loads(card_path.read_text()))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise WeightsError(f"the model card {card_path} is not valid JSON: {e}") from e
+    weights_path = path / card.weights_file
+    if not card.weights_file or "/" in card.weights_file or not weights_path.is_file():
+        raise WeightsError(f"the weights file {card.weights_file!r} named by {card_path} is missing")
+    _refuse_pickle(weights_path)
+    digest = sha256sum(weights_path)
+    for expected, source in ((card.sha256, card_path), (expected_sha256, "the expected checksum")):
+        if expected and digest != expected.lower():
+            raise WeightsError(
+                f"{weights_path} has SHA-256 {digest} but {source} says {expected}: the file is corrupt or not the "
+                "one the card describes"
+            )
+    try:
+        state = load_file(weights_path)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"{weights_path} is not a readable safetensors file: {e}") from e
+    check_state_dict(state, card.config)
+    return state, card
+
+
+def check_state_dict(state: dict, config: JetModelConfig) -> None:
+    """
+    Check that tensors have exactly the names and shapes of a `~sunpy_jets.model.JetRCNN` with ``config``.
+
+    Examples
+    --------
+    >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+    >>> from sunpy_jets.weights import check_state_dict
+    >>> config = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8)
+    >>> check_state_dict(JetRCNN(config).state_dict(), config.replace(hidden_size=16))
+    Traceback (most recent call last):
+    ...
+    sunpy_jets.exceptions.WeightsError: the weights do not match their configuration: ...
+    """
+    with torch.device("meta"):
+        reference = JetRCNN(config).state_dict()
+    problems = [f"missing {k}" for k in reference if k not in state]
+    problems += [f"unexpected {k}" for k in state if k not in reference]
+    problems += [
+        f"{k} has shape {tuple(state[k].shape)}, expected {tuple(v.shape)}"
+        for k, v in reference.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise WeightsError(f"the weights do not match their configuration: {shown}")
+

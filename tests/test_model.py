@@ -1,0 +1,115 @@
+import pytest
+import torch
+
+from sunpy_jets.exceptions import InputError
+from sunpy_jets.model import FrameEncoder, JetModelConfig, JetRCNN
+
+TINY = JetModelConfig(image_size=32, channels=(8, 16), hidden_size=16, n_frames=6)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return JetRCNN(TINY).eval()
+
+
+def test_default_config_follows_published_recipe():
+    config = JetModelConfig()
+    assert (config.n_frames, config.image_size, config.cadence_s, config.fov_arcsec) == (30, 166, 24.0, 300.0)
+    assert config.wavelength_angstrom == 304.0
+    # 300" over 166 pixels: the 3x3 max-pool of 0.6" AIA pixels.
+    assert abs(config.pixel_scale.value - 300 / 166) < 1e-12
+
+
+def test_default_model_is_small_enough_for_cpu():
+    model = JetRCNN()
+    assert model.n_parameters < 5_000_000
+    lstm = model.lstm
+    assert lstm.batch_first
+    assert lstm.input_size == model.encoder.out_features
+
+
+@pytest.mark.parametrize("n_frames", [1, 2, 6, 11])
+def test_accepts_any_sequence_length(model, n_frames):
+    x = torch.randn(3, n_frames, 1, 32, 32)
+    with torch.inference_mode():
+        out = model(x)
+    assert out.shape == (3,)
+    assert torch.isfinite(out).all()
+
+
+def test_output_does_not_depend_on_batch_mates(model):
+    """The CS-433 model's LSTM ran across the batch; ours must not."""
+    torch.manual_seed(1)
+    sample = torch.randn(1, 6, 1, 32, 32)
+    others_a = torch.randn(3, 6, 1, 32, 32)
+    others_b = 5 * torch.randn(7, 6, 1, 32, 32)
+    with torch.inference_mode():
+        alone = model(sample)[0]
+        with_a = model(torch.cat([others_a, sample]))[-1]
+        with_b = model(torch.cat([sample, others_b]))[0]
+    torch.testing.assert_close(with_a, alone, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(with_b, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_output_depends_on_frame_order(model):
+    """A temporal model sees the order of frames (a bag-of-frames model would not)."""
+    torch.manual_seed(2)
+    x = torch.randn(1, 6, 1, 32, 32)
+    with torch.inference_mode():
+        forward = model(x)
+        backward = model(x.flip(1))
+    assert not torch.allclose(forward, backward)
+
+
+def test_split_forward_equals_forward(model):
+    x = torch.randn(2, 6, 1, 32, 32)
+    with torch.inference_mode():
+        feats = model.encode_frames(x.reshape(12, 1, 32, 32)).reshape(2, 6, -1)
+        torch.testing.assert_close(model.classify_features(feats), model(x))
+
+
+def test_window_logits_match_full_windows(model):
+    x = torch.randn(10, 1, 32, 32)
+    with torch.inference_mode():
+        feats = model.encode_frames(x)
+        windows = model.window_logits(feats, window=4, stride=3)
+        expected = torch.stack([model(x[s : s + 4][None])[0] for s in (0, 3, 6)])
+    torch.testing.assert_close(windows, expected, rtol=1e-5, atol=1e-6)
+    # A sequence shorter than a window is one window.
+    with torch.inference_mode():
+        assert model.window_logits(feats[:3], window=4).shape == (1,)
+
+
+def test_encoder_pools_to_twice_last_channels():
+    encoder = FrameEncoder((4, 8, 12)).eval()
+    assert encoder(torch.zeros(2, 1, 40, 40)).shape == (2, 24)
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"n_frames": 0}, "n_frames"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"channels": ()}, "channels"),
+        ({"clip_min": 5.0, "clip_max": 1.0}, "clip_max"),
+        ({"std": 0.0}, "std"),
+        ({"image_size": 4, "channels": (1, 1, 1, 1)}, "image_size"),
+    ],
+)
+def test_invalid_config_is_refused(changes, match):
+    with pytest.raises(InputError, match=match):
+        JetModelConfig(**changes)
+
+
+def test_config_dict_round_trip_and_unknown_keys():
+    config = JetModelConfig(channels=[4, 8], hidden_size=12)
+    assert config.channels == (4, 8)
+    assert JetModelConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(InputError, match="unknown model configuration keys"):
+        JetModelConfig.from_dict({**config.to_dict(), "colour": "blue"})
+
+
+def test_model_rejects_wrong_input_shape(model):
+    with pytest.raises(InputError, match=r"\(B, T, 1, H, W\)"):
+        model(torch.zeros(2, 32, 32))
