@@ -1,0 +1,7 @@
+"""Allow ``python -m sunpy_jets`` as a synonym of the ``sunpy-jets`` command."""
+
+import sys
+
+from sunpy_jets.cli import main
+
+sys.exit(main())

@@ -1,0 +1,46 @@
+"""``sunpy-jets predict``: the jet probability of one window of AIA frames."""
+
+import argparse
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``predict`` subcommand."""
+    parser = subparsers.add_parser(
+        "predict",
+        help="probability that a sequence of FITS frames holds a jet",
+        description=(
+            "Classify one window of AIA frames (FITS files, a glob pattern or a directory) and print the probability "
+            "that it holds a coronal jet."
+        ),
+    )
+    parser.add_argument("inputs", nargs="+", help="FITS files, glob patterns or a directory")
+    parser.add_argument("--weights", help="model directory written by JetClassifier.save (default: bundled weights)")
+    parser.add_argument("--device", default="auto", help='"auto" (default), "cpu", "cuda" or "mps"')
+    parser.add_argument("--threshold", type=float, help="override the model's decision threshold")
+    return parser
+
+
+def _default_classifier(device):
+    from sunpy_jets import JetClassifier
+
+    if hasattr(JetClassifier, "from_pretrained"):
+        return JetClassifier.from_pretrained(device=device)
+    from sunpy_jets.exceptions import WeightsError
+
+    raise WeightsError("no bundled weights in this installation: give --weights DIRECTORY")
+
+
+def run(args) -> int:
+    """Run ``predict``; print the probability and the decision."""
+    from sunpy_jets import JetClassifier
+
+    clf = JetClassifier.load(args.weights, device=args.device) if args.weights else _default_classifier(args.device)
+    if args.threshold is not None:
+        clf.threshold = clf._check_threshold(args.threshold)
+    data = args.inputs[0] if len(args.inputs) == 1 else args.inputs
+    proba = clf.predict_proba(data)
+    verdict = "jet" if proba >= clf.threshold else "no jet"
+    print(f"jet probability {proba:.4f} (threshold {clf.threshold:.3f}): {verdict}")
+    return 0
