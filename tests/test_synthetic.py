@@ -238,3 +238,15 @@ def test_observation_truth_and_write(tmp_path):
         write_fits(obs, tmp_path)
     plain = write_fits(make_sequence(kind="quiet", seed=1, n_frames=1, **SMALL), tmp_path / "plain", compress=False)
     np.testing.assert_array_equal(sunpy.map.Map(plain[0]).data.shape, (96, 96))
+
+
+@pytest.mark.parametrize("kind", ["jet", "negative"])
+def test_passes_prepare_sequence(kind):
+    from sunpy_jets.model import JetModelConfig
+    from sunpy_jets.preprocessing import prepare_sequence
+
+    config = JetModelConfig()
+    seq = make_sequence(kind=kind, seed=21, n_frames=config.n_frames, shape=(166, 166), scale=1.8 * u.arcsec / u.pix)
+    prepared = prepare_sequence(seq.maps, config)
+    assert tuple(prepared.frames.shape) == (config.n_frames, 1, config.image_size, config.image_size)
+    assert bool(prepared.frames.isfinite().all())
