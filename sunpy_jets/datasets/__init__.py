@@ -8,13 +8,25 @@ The path from citizen-science labels to a training set is::
     nonjets = read_nonjet_positions("No_jet_df.csv")
     manifest = build_manifest(catalogue, nonjets)          # one JSOC query per label, offline
     download(manifest, "downloads", email="me@example.org")  # Fido/parfive, resumable
-    build_cache(manifest, config, "cache", download_dir="downloads")
-    train, val, test = grouped_split(manifest["group"])     # no HEK event spans two sets
-    dataset = JetSequenceDataset("cache", train, augment=True, seed=0)
+    build_cache(manifest, "cache", config=config, download_dir="downloads")
+    index = read_cache_index("cache", config=config)
+    train, val, test = grouped_split(index["group"], labels=index["target"])  # no HEK event spans two sets
+    dataset = JetSequenceDataset(index, train, augment=True, seed=0)
 """
 
 from .catalogues import SolarJetHunterCatalogue, bad_rows_table, read_nonjet_positions
+from .cache import (
+    CACHE_FORMAT,
+    CACHE_VERSION,
+    PREPROCESSING_FIELDS,
+    build_cache,
+    config_hash,
+    read_cache_index,
+    read_cached_sequence,
+    write_cached_sequence,
+)
 from .splits import grouped_split
+from .torch_dataset import JetSequenceDataset, TensorJetDataset, augment_sequence
 from .jsoc import (
     AIA_SERIES,
     JSOC_EMAIL_ENV,
@@ -41,4 +53,15 @@ __all__ = [
     "resolve_jsoc_email",
     "sequence_directory",
     "grouped_split",
+    "CACHE_FORMAT",
+    "CACHE_VERSION",
+    "PREPROCESSING_FIELDS",
+    "build_cache",
+    "config_hash",
+    "read_cache_index",
+    "read_cached_sequence",
+    "write_cached_sequence",
+    "JetSequenceDataset",
+    "TensorJetDataset",
+    "augment_sequence",
 ]
