@@ -231,3 +231,66 @@ def test_nonjet_bad_rows():
     assert sorted(table.meta["bad_rows"][i]["row"] for i in range(2)) == [3, 4]
     with pytest.raises(CatalogueError, match="basepoint_Y"):
         read_nonjet_positions(io.StringIO("date,basepoint_X\n"))
+
+
+@pytest.fixture
+def hek_json():
+    return realdata_path("somusset_solar_jets_analysis", "hek_CJ_SOL2011-01-20T09_00_09L289C165.json")
+
+
+def test_real_hek_record_is_normalised(hek_json):
+    from sunpy_jets.datasets import read_hek_jets
+    from sunpy_jets.exceptions import HEKFormatWarning
+
+    with pytest.warns(HEKFormatWarning, match="2 HEK record"):
+        table = read_hek_jets(hek_json)
+    assert len(table) == 2 and len(table.meta["bad_rows"]) == 0
+    assert set(table["sol_event"]) == {"SOL2011-01-20T09:00:09L289C165"}
+    assert sorted(table["wavelength"].to_value(u.AA).round(3)) == [211.0, 304.0]
+    assert sorted(table["channel"]) == ["211", "304"]
+    # the y corners are swapped in the archive; the table has LL below UR
+    assert (table["bbox_ll"].Ty == -1119 * u.arcsec).all() and (table["bbox_ur"].Ty == -887 * u.arcsec).all()
+    assert table["coord"][0].Tx == -245 * u.arcsec
+    assert table["start_time"][0].isot == "2011-01-20T09:00:09.000"
+    assert table["end_time"][0].isot == "2011-01-20T09:59:33.000"
+    assert table["coord"].observer.obstime[0] == table["start_time"][0]
+
+
+def test_hek_from_table_and_bad_records(hek_json):
+    from astropy.table import Table
+
+    from sunpy_jets.datasets import read_hek_jets
+    from sunpy_jets.exceptions import HEKFormatWarning
+
+    records = json.loads(hek_json.read_text())["result"]
+    missing = dict(records[0])
+    del missing["event_coord1"]
+    flare = dict(records[0], event_type="FL")
+    hgs = dict(records[0], event_coordsys="UTC-HGS-TOPO", event_coordunit="degrees")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = read_hek_jets([records[0], missing, flare, hgs])
+    categories = {w.category for w in caught}
+    assert categories == {HEKFormatWarning, CatalogueWarning}
+    assert len(table) == 1
+    bad = {b["row"]: b for b in table.meta["bad_rows"]}
+    assert sorted(bad) == [1, 2, 3]
+    assert "event_coord1" in bad[1]["reason"]
+    assert bad[2]["column"] == "event_type"
+    assert bad[3]["column"] == "event_coordsys"
+    # an astropy Table of raw records (what HEKTable.raw is) reads the same
+    clean = [{k: v for k, v in r.items() if v is not None} for r in records]
+    keys = sorted(set.intersection(*(set(r) for r in clean)))
+    with pytest.warns(HEKFormatWarning):
+        from_table = read_hek_jets(Table(rows=[[r[k] for k in keys] for r in clean], names=keys))
+    assert len(from_table) == 2
+
+
+def test_hek_unreadable(tmp_path):
+    from sunpy_jets.datasets import read_hek_jets
+
+    (tmp_path / "x.json").write_text('{"no": "result"}')
+    with pytest.raises(CatalogueError, match="cannot read HEK CJ events"):
+        read_hek_jets(tmp_path / "x.json")
+    with pytest.raises(CatalogueError, match="cannot read HEK CJ events"):
+        read_hek_jets(42)

@@ -14,7 +14,7 @@ The path from citizen-science labels to a training set is::
     dataset = JetSequenceDataset(index, train, augment=True, seed=0)
 """
 
-from .catalogues import SolarJetHunterCatalogue, bad_rows_table, read_nonjet_positions
+from .catalogues import SolarJetHunterCatalogue, bad_rows_table, read_hek_jets, read_nonjet_positions
 from .cache import (
     CACHE_FORMAT,
     CACHE_VERSION,
@@ -43,6 +43,7 @@ __all__ = [
     "SolarJetHunterCatalogue",
     "bad_rows_table",
     "read_nonjet_positions",
+    "read_hek_jets",
     "AIA_SERIES",
     "JSOC_EMAIL_ENV",
     "build_manifest",
