@@ -64,7 +64,8 @@ def make_observation(
     --------
     >>> import astropy.units as u
     >>> from sunpy_jets.synthetic import make_observation
-    >>> obs = make_observation(duration=10 * u.min, n_jets=2, shape=(96, 96), scale=2.4 * u.arcsec / u.pix, seed=3)
+    >>> obs = make_observation(duration=10 * u.min, n_jets=2, shape=(96, 96), scale=2.4 * u.arcsec / u.pix,
+    ...                        bad_frame_rate=0, seed=3)
     >>> len(obs), len(obs.jets), obs.label
     (25, 2, True)
     >>> obs[0].exposure_time
