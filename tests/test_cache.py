@@ -12,6 +12,7 @@ from astropy.time import Time
 from sunpy.coordinates import Helioprojective
 
 from sunpy_jets.datasets import (
+    PREPROCESSING_FIELDS,
     build_cache,
     config_hash,
     read_cache_index,
@@ -161,5 +162,6 @@ def test_sidecar_is_documented_json(tmp_path):
     _entry(tmp_path)
     meta = json.loads((tmp_path / "sjh_a.json").read_text())
     assert meta["format"] == "sunpy_jets.sequence" and meta["version"] == 1
-    assert set(meta["config"]) == {"n_frames", "image_size", "wavelength_angstrom", "instrument", "cadence_s",
-                                   "fov_arcsec", "exposure_normalize", "clip_min", "clip_max", "mean", "std"}  # fmt: skip
+    assert set(meta["config"]) == set(PREPROCESSING_FIELDS)
+    assert {"n_frames", "image_size", "cadence_s", "fov_arcsec", "clip_max", "mean", "std"} <= set(meta["config"])
+    assert "hidden_size" not in meta["config"]

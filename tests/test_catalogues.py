@@ -85,7 +85,8 @@ def test_catalogue_slices_keep_class_and_meta(catalogue):
 
 def test_real_catalogue_agrees_with_notebook_sample(catalogue):
     """The 3-jet notebook transcription is not a catalogue file, but its values must match the CSV."""
-    sample = json.loads(realdata_path("somusset_solar_jets_analysis", "sjh_jets_from_notebook_outputs.json").read_text())
+    path = realdata_path("somusset_solar_jets_analysis", "sjh_jets_from_notebook_outputs.json")
+    sample = json.loads(path.read_text())
     assert sample["catalogue_summary"]["n_jets"] == len(catalogue)
     assert sample["catalogue_summary"]["n_unique_SOL_events"] == len(catalogue.events)
     by_id = {str(r["sjh_id"]): r for r in catalogue}

@@ -8,7 +8,6 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
-import sunpy.net.attrs as a
 from sunpy.coordinates import Helioprojective
 
 from sunpy_jets.datasets import (
@@ -75,9 +74,9 @@ def test_query_uses_config():
 def test_query_bad_input():
     with pytest.raises(InputTypeError, match="SkyCoord"):
         jsoc_query("2011-01-01T00:00:00", (1, 2))
+    frame = Helioprojective(observer="earth", obstime="2011-01-01")
     with pytest.raises(InputError, match="not a time"):
-        jsoc_query("yesterday", SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=Helioprojective(observer="earth",
-                                                                                              obstime="2011-01-01")))  # fmt: skip
+        jsoc_query("yesterday", SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=frame))
 
 
 def test_email_from_argument_or_environment(monkeypatch):

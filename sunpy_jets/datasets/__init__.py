@@ -14,7 +14,8 @@ The path from citizen-science labels to a training set is::
     dataset = JetSequenceDataset(index, train, augment=True, seed=0)
 """
 
-from .catalogues import SolarJetHunterCatalogue, bad_rows_table, read_hek_jets, read_nonjet_positions
+from .catalogues import SolarJetHunterCatalogue, bad_rows_table, read_nonjet_positions
+from .hek_jets import read_hek_jets
 from .cache import (
     CACHE_FORMAT,
     CACHE_VERSION,

@@ -349,8 +349,9 @@ def read_cache_index(cache_dir, *, config=None, verify=True):
             problems.append((json_path.name, str(exc)))
             continue
         metas.append((json_path.with_suffix(".npz"), meta))
-    orphans = {p.with_suffix("") for p in cache_dir.glob("*.npz")} - {p.with_suffix("") for p in cache_dir.glob("*.json")}
-    problems += [(f"{p.name}.npz", "array without a sidecar (an unfinished write): rebuild it") for p in sorted(orphans)]
+    stems = {p.with_suffix("") for p in cache_dir.glob("*.json")}
+    orphans = sorted(p.with_suffix("") for p in cache_dir.glob("*.npz") if p.with_suffix("") not in stems)
+    problems += [(f"{p.name}.npz", "array without a sidecar (an unfinished write): rebuild it") for p in orphans]
     table = QTable(meta={"problems": problems, "cache_dir": str(cache_dir)})
     table["label_id"] = np.array([m["label_id"] for _, m in metas], dtype=str)
     table["label"] = np.array([m["label"] for _, m in metas], dtype=str)

@@ -370,7 +370,9 @@ def download(manifest, directory, *, email=None, max_conn=4, progress=True, over
         raise InputError(f"manifest needs a QTable with columns {', '.join(needed)}: build it with build_manifest")
     directory = Path(directory)
     todo = [i for i, row in enumerate(manifest) if overwrite or completed_files(directory, row["label_id"]) is None]
-    status = {str(r["label_id"]): ("cached", len(completed_files(directory, r["label_id"]) or []), "") for r in manifest}
+    status = {}
+    for row in manifest:
+        status[str(row["label_id"])] = ("cached", len(completed_files(directory, row["label_id"]) or []), "")
     if todo:
         _check_network()
         from sunpy.net import Fido  # imported late: sunpy.net is slow to import and only needed here

@@ -80,11 +80,15 @@ def grouped_split(groups, *, fractions=(0.7, 0.15, 0.15), labels=None, seed=0):
         raise InputError("groups must be a non-empty 1-D sequence: one group (HEK event) per sample")
     fractions = tuple(float(f) for f in fractions)
     if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise InputError(f"fractions must be three non-negative numbers summing to 1 (train, val, test); got {fractions}")
+        raise InputError(
+            f"fractions must be three non-negative numbers summing to 1 (train, val, test); got {fractions}"
+        )
     if labels is not None:
         labels = np.asarray(labels, dtype=float)
         if labels.shape != groups.shape:
-            raise InputError(f"labels has shape {labels.shape} but groups has {groups.shape}: give one label per sample")
+            raise InputError(
+                f"labels has shape {labels.shape} but groups has {groups.shape}: give one label per sample"
+            )
     # Group ids as integers: sklearn accepts any hashable, but integers keep the shuffles independent of
     # how the names happen to sort.
     _, group_ids = np.unique(groups, return_inverse=True)
