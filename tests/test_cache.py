@@ -165,3 +165,30 @@ def test_sidecar_is_documented_json(tmp_path):
     assert set(meta["config"]) == set(PREPROCESSING_FIELDS)
     assert {"n_frames", "image_size", "cadence_s", "fov_arcsec", "clip_max", "mean", "std"} <= set(meta["config"])
     assert "hidden_size" not in meta["config"]
+
+
+def test_build_cache_from_manifest_and_downloaded_fits(tmp_path):
+    import io
+
+    from sunpy_jets.datasets import build_manifest, completed_files, read_nonjet_positions
+
+    config = JetModelConfig(n_frames=4, image_size=32, fov_arcsec=20, channels=(4, 8))
+    text = "date,basepoint_X,basepoint_Y\n2012-07-19T07:30:00,600,-200\n2012-07-19T07:30:00,0,0\n"
+    manifest = build_manifest(None, read_nonjet_positions(io.StringIO(text)), config=config)
+    # what download() leaves behind: FITS files plus complete.json, for the first label only
+    folder = tmp_path / "downloads" / manifest["label_id"][0]
+    folder.mkdir(parents=True)
+    files = []
+    for i, m in enumerate(make_aia_sequence(n_frames=4, shape=(48, 48))):
+        m.save(folder / f"frame{i}.fits")
+        files.append({"name": f"frame{i}.fits", "size": (folder / f"frame{i}.fits").stat().st_size})
+    (folder / "complete.json").write_text(json.dumps({"label_id": manifest["label_id"][0], "files": files}))
+    assert len(completed_files(tmp_path / "downloads", manifest["label_id"][0])) == 4
+    with pytest.warns(InputWarning, match="1 of 2"):
+        report = build_cache(manifest, tmp_path / "cache", config=config, download_dir=tmp_path / "downloads",
+                             progress=False)  # fmt: skip
+    assert list(report["status"]) == ["built", "missing"]
+    frames, meta = read_cached_sequence(tmp_path / "cache", manifest["label_id"][0], config=config)
+    assert frames.shape == (4, 32, 32)
+    assert meta["label"] == "non-jet" and meta["target"] == 0 and meta["group"] == "nonjet(600,-200)"
+    assert meta["center"]["Tx"] == pytest.approx(600, abs=0.5)
