@@ -43,10 +43,11 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
+from sunpy_jets.atomic import atomic_write_text
 from sunpy_jets.exceptions import HEKFormatError, InputError, InputTypeError
 from sunpy_jets.hek import (
     ARCHIVIST_FIELDS,
-    _atomic_write_text,
+    _plain,
     format_hek_time,
     load_hek_records,
     normalize_hek_record,
@@ -561,7 +562,7 @@ class JetEvents:
             "overmax": False,
             _META_KEY: {"version": _package_version, "meta": _encode_meta(self.meta), "columns": extra},
         }
-        return _atomic_write_text(path, json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False))
+        return atomic_write_text(path, json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False))
 
     @classmethod
     def read(cls, path):
@@ -648,18 +649,6 @@ class JetEvents:
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-def _plain(value):
-    if value is np.ma.masked:
-        return None
-    if isinstance(value, np.ma.MaskedArray):
-        return None if value.mask.all() else value.item()
-    if isinstance(value, u.Quantity):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _flag(value):
     if isinstance(value, str):
         return value.strip().lower() in ("t", "true", "1", "yes")

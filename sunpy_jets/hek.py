@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -195,24 +194,14 @@ def validate_hek_record(record, *, event_type="CJ", index=None, skip=ARCHIVIST_F
             raise HEKFormatError(f"{where}: boundbox_{axis}ll={low} is above boundbox_{axis}ur={high}")
 
 
-def _atomic_write_text(path, text):
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so a crash never leaves half a file."""
-    path = Path(path)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def _plain(value):
     """A JSON-able Python value from a numpy/astropy table cell (masked cells become None)."""
-    if value is np.ma.masked or (isinstance(value, np.ma.MaskedArray) and value.mask.all()):
+    if value is np.ma.masked:
         return None
+    if isinstance(value, np.ma.MaskedArray):
+        return None if value.mask.all() else value.item()
+    if isinstance(value, u.Quantity):
+        return value
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, bytes):

@@ -13,7 +13,8 @@ from pathlib import Path
 from lxml import etree
 
 from sunpy_jets.exceptions import FileFormatError, HEKFormatError
-from sunpy_jets.hek import _atomic_write_text, hek_event_fields, validate_hek_record
+from sunpy_jets.atomic import atomic_write_bytes
+from sunpy_jets.hek import hek_event_fields, validate_hek_record
 
 __all__ = ["write_voevent", "read_voevent", "voevent_bytes"]
 
@@ -204,7 +205,7 @@ def write_voevent(record, directory, *, event_type="CJ"):
     stem = str(record["kb_archivid"]).rsplit("/", 1)[-1]
     stem = re.sub(r"[^A-Za-z0-9_.+-]", "_", stem).strip("._") or "event"
     path = Path(directory) / f"{stem}.xml"
-    return _atomic_write_text(path, content.decode("utf-8"))
+    return atomic_write_bytes(path, content)
 
 
 def read_voevent(path):

@@ -18,7 +18,6 @@ import datetime
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .atomic import atomic_path, atomic_write_bytes
 from .exceptions import InputError, WeightsError
 from .model import JetModelConfig, JetRCNN
 
@@ -35,7 +35,6 @@ __all__ = [
     "load_weights",
     "check_state_dict",
     "sha256sum",
-    "atomic_write_bytes",
     "CARD_NAME",
 ]
 
@@ -145,35 +144,6 @@ def sha256sum(path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write_bytes(path, data: bytes) -> Path:
-    """
-    Write ``data`` to ``path`` atomically: a temporary file in the same directory, then a rename.
-
-    Readers see either the old file or the complete new one, never a partial write.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from sunpy_jets.weights import atomic_write_bytes
-    >>> path = atomic_write_bytes(pathlib.Path(tempfile.mkdtemp()) / "a.txt", b"hello")
-    >>> path.read_bytes()
-    b'hello'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
     """
     Save a model's tensors and card into ``directory`` (created if needed), atomically.
@@ -211,16 +181,12 @@ def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".weights.", suffix=".tmp")
-    os.close(fd)
-    try:
+    # Named by its checksum, the new weights file never overwrites the one the current card points at.
+    with atomic_path(directory / ".weights.safetensors") as tmp:
         save_file(state, tmp, metadata={"format": _FORMAT})
         digest = sha256sum(tmp)
-        weights_name = f"weights-{digest[:16]}.safetensors"
-        os.replace(tmp, directory / weights_name)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    weights_name = f"weights-{digest[:16]}.safetensors"
+    os.replace(directory / ".weights.safetensors", directory / weights_name)
     card = dataclasses.replace(
         card,
         sha256=digest,

@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
+from sunpy_jets.atomic import atomic_path, atomic_write_text
 from sunpy_jets.exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from sunpy_jets.model import JetModelConfig
 
@@ -107,19 +107,6 @@ def _sha256(path):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _atomic_write(path, write):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, center, config=None,
@@ -199,7 +186,8 @@ def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, 
     npz_path, json_path = _paths(cache_dir, label_id)
     npz_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.unlink(missing_ok=True)  # the entry is invalid from now until its new sidecar exists
-    _atomic_write(npz_path, lambda f: np.savez(f, frames=frames.astype(dtype)))
+    with atomic_path(npz_path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, frames=frames.astype(dtype))
     sidecar = {
         "format": CACHE_FORMAT,
         "version": CACHE_VERSION,
@@ -220,7 +208,7 @@ def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, 
         "config_hash": config_hash(config),
         "config": {k: v for k, v in config.to_dict().items() if k in PREPROCESSING_FIELDS},
     }
-    _atomic_write(json_path, lambda f: f.write(json.dumps(sidecar, indent=1).encode()))
+    atomic_write_text(json_path, json.dumps(sidecar, indent=1))
     return npz_path
 
 

@@ -1,7 +1,5 @@
 """Writing synthetic (or any) AIA maps as JSOC-like FITS files, atomically."""
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -10,6 +8,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.time import Time
 
+from sunpy_jets.atomic import atomic_path
 from sunpy_jets.exceptions import InputError, InputTypeError
 
 __all__ = ["write_fits", "aia_filename"]
@@ -100,13 +99,7 @@ def write_fits(data, directory, *, compress=True, overwrite=False):
             hdus = fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(image, header, compression_type="RICE_1")])
         else:
             hdus = fits.HDUList([fits.PrimaryHDU(image, header)])
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".fits")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             hdus.writeto(tmp, overwrite=True, output_verify="silentfix")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         written.append(path)
     return written
