@@ -12,6 +12,7 @@ columns, raises `~sunpy_jets.exceptions.CatalogueError`.
 import csv
 import json
 import math
+import os
 import re
 import warnings
 from pathlib import Path
@@ -25,7 +26,7 @@ from astropy.time import Time
 
 from sunpy.coordinates import HeliographicStonyhurst, Helioprojective, get_earth
 
-from sunpy_jets.exceptions import CatalogueError, CatalogueWarning
+from sunpy_jets.exceptions import CatalogueError, CatalogueWarning, InputTypeError
 
 __all__ = [
     "SolarJetHunterCatalogue",
@@ -88,6 +89,15 @@ class _BadRows:
             CatalogueWarning,
             stacklevel=stacklevel + 1,
         )
+
+
+def _require_rows(rows, report, name):
+    """Refuse a catalogue with no usable row: there is nothing to label with it."""
+    if rows:
+        return
+    first = report.rows[0] if report.rows else None
+    why = f"; the first problem is row {first['row']} {first['column']}: {first['reason']}" if first else ""
+    raise CatalogueError(f"{name} holds no usable rows{why}")
 
 
 def bad_rows_table(table):
@@ -264,7 +274,7 @@ class SolarJetHunterCatalogue(QTable):
         name, text = _read_text(source)
         if format is None:
             suffix = Path(name).suffix.lower()
-            format = suffix[1:] if suffix in (".csv", ".json") else ("json" if text.lstrip()[:1] in "[{" else "csv")
+            format = suffix[1:] if suffix in (".csv", ".json") else ("json" if text.lstrip()[:1] in ("[", "{") else "csv")
         if format not in ("csv", "json"):
             raise CatalogueError(f"unknown catalogue format {format!r}: use 'csv' or 'json'")
         records = _sjh_csv_records(text, name) if format == "csv" else _sjh_json_records(text, name)
@@ -275,6 +285,7 @@ class SolarJetHunterCatalogue(QTable):
         for (_, rec), time in zip(usable, times):
             rec["__time__"] = time
         good = [out for row, rec in usable if (out := _check_record(rec, row, report, seen)) is not None]
+        _require_rows(good, report, name)
         table = cls._from_rows(good, name)
         table.meta["bad_rows"] = report.rows
         report.warn(name, len(records), len(records) - len(good), stacklevel=2)
@@ -370,8 +381,13 @@ class SolarJetHunterCatalogue(QTable):
 def _read_text(source):
     """(name, text) of a path or file-like; CatalogueError when unreadable."""
     if hasattr(source, "read"):
-        text = source.read()
-        return getattr(source, "name", "<stream>"), text.decode() if isinstance(text, bytes) else text
+        name, text = getattr(source, "name", "<stream>"), source.read()
+        try:
+            return name, text.decode() if isinstance(text, bytes) else text
+        except UnicodeDecodeError as exc:
+            raise CatalogueError(f"cannot read catalogue {name}: {exc}") from exc
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputTypeError(f"a catalogue must be a path or a file-like object, not {type(source).__name__}")
     path = Path(source)
     try:
         return str(path), path.read_text(encoding="utf-8")
@@ -517,6 +533,7 @@ def read_nonjet_positions(source):
                 okx, oky = (False, oky) if column == "basepoint_X" else (okx, False)
         if time is not None and okx and oky:
             rows.append((f"nonjet_{row}", time, x, y))
+    _require_rows(rows, report, name)
     times = Time([r[1] for r in rows] or [], format="isot", scale="utc")
     x = np.array([r[2] for r in rows], dtype=float) * u.arcsec
     y = np.array([r[3] for r in rows], dtype=float) * u.arcsec
