@@ -78,13 +78,20 @@ def grouped_split(groups, *, fractions=(0.7, 0.15, 0.15), labels=None, seed=0):
     groups = np.asarray(groups)
     if groups.ndim != 1 or groups.size == 0:
         raise InputError("groups must be a non-empty 1-D sequence: one group (HEK event) per sample")
-    fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
+    given = fractions
+    try:
+        fractions = tuple(float(f) for f in fractions)
+    except (TypeError, ValueError):
+        fractions = None
+    if fractions is None or len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
         raise InputError(
-            f"fractions must be three non-negative numbers summing to 1 (train, val, test); got {fractions}"
+            f"fractions must be three non-negative numbers summing to 1 (train, val, test); got {given!r}"
         )
     if labels is not None:
-        labels = np.asarray(labels, dtype=float)
+        try:
+            labels = np.asarray(labels, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"labels must be numbers (0 for non-jet, 1 for jet): {exc}") from exc
         if labels.shape != groups.shape:
             raise InputError(
                 f"labels has shape {labels.shape} but groups has {groups.shape}: give one label per sample"
