@@ -213,6 +213,38 @@ class JetClassifier:
         return clf
 
     # ----------------------------------------------------------------------------------------------
+    # Training
+
+    def fit(self, train, validation, *, recipe=None, checkpoint_dir=None, resume=True, progress=None, callbacks=None,
+            data_description=None):  # fmt: skip
+        """
+        Train on ``(frames, label)`` datasets and keep the best validation epoch (see `sunpy_jets.training.fit`).
+
+        Afterwards ``threshold`` is the one chosen on the validation set and ``card`` records the
+        recipe, the data and the validation metrics, which `save` writes with the weights.
+
+        Returns
+        -------
+        `~sunpy_jets.training.TrainingHistory`
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets import JetClassifier
+        >>> from sunpy_jets.datasets import TensorJetDataset
+        >>> from sunpy_jets.model import JetModelConfig
+        >>> from sunpy_jets.training import TrainingRecipe
+        >>> clf = JetClassifier(JetModelConfig(image_size=16, channels=(4,), hidden_size=4), device="cpu", seed=0)
+        >>> data = TensorJetDataset(torch.randn(4, 3, 16, 16), [0, 1, 0, 1])
+        >>> len(clf.fit(data, data, recipe=TrainingRecipe(epochs=1), progress=False))
+        1
+        """
+        from .training import fit
+
+        return fit(self, train, validation, recipe=recipe, checkpoint_dir=checkpoint_dir, resume=resume,
+                   progress=progress, callbacks=callbacks, data_description=data_description)  # fmt: skip
+
+    # ----------------------------------------------------------------------------------------------
     # Inference
 
     def prepare(self, data, *, center=None, width=None) -> PreparedSequence:
