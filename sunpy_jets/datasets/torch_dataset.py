@@ -215,14 +215,20 @@ class TensorJetDataset(_AugmentMixin, Dataset):
     """
 
     def __init__(self, sequences, targets, *, groups=None, augment=False, seed=None):
-        x = torch.as_tensor(np.asarray(sequences) if not torch.is_tensor(sequences) else sequences)
+        try:
+            x = torch.as_tensor(np.asarray(sequences, dtype=np.float32) if not torch.is_tensor(sequences) else sequences)
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError(f"sequences must be a numeric array or tensor (N, T, H, W): {exc}") from exc
         if x.ndim == 4:
             x = x.unsqueeze(2)
         if x.ndim != 5 or x.shape[2] != 1 or 0 in x.shape:
             raise InputError(f"sequences must have shape (N, T, H, W) or (N, T, 1, H, W), got {tuple(x.shape)}")
         if not torch.isfinite(x).all():
             raise InputError("sequences hold NaN or Inf values: preprocess them first")
-        y = np.asarray(targets, dtype=np.float32)
+        try:
+            y = np.asarray(targets, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"targets must be 0 (no jet) or 1 (jet): {exc}") from exc
         if y.shape != (x.shape[0],):
             raise InputError(f"targets must have shape ({x.shape[0]},), one per sequence, got {y.shape}")
         if not np.isin(y, (0.0, 1.0)).all():
