@@ -49,7 +49,8 @@ def _read_fits(path: Path):
             # Decode now so that a truncated file fails here, with its name, not deep inside numpy later.
             np.asarray(m.data)
     except (OSError, ValueError, TypeError, IndexError, KeyError, RuntimeError) as e:
-        raise FileFormatError(f"{path} could not be read as a FITS image: {e}") from e
+        # One line: sunpy's reader errors span several, and the CLI prints messages as one line.
+        raise FileFormatError(f"{path} could not be read as a FITS image: {' '.join(str(e).split())}") from e
     if isinstance(m, list) or isinstance(m, sunpy.map.MapSequence):
         raise FileFormatError(f"{path} holds several images; give one image per file")
     return m
