@@ -366,3 +366,50 @@ class JetClassifier:
         """
         proba = self.predict_proba(data, center=center, width=width)
         return proba >= self.threshold if isinstance(proba, np.ndarray) else bool(proba >= self.threshold)
+
+    def scan(self, data, *, stride=1, center=None, width=None, tiles=None, progress=None, **kwargs):
+        """
+        Jet probability of every sliding window of a long observation (and of every tile of a large field).
+
+        Frames are read and preprocessed as a stream and each is encoded once; see
+        `sunpy_jets.scanning.scan` for the options (``overlap``, ``method``, ``max_radius``) and the table.
+
+        Returns
+        -------
+        `~astropy.table.QTable`
+            ``start_time``, ``end_time``, ``probability``, ``centroid`` and, when tiled, the tile columns.
+
+        Examples
+        --------
+        >>> from sunpy_jets import JetClassifier
+        >>> JetClassifier().scan("no_such_*.fits")
+        Traceback (most recent call last):
+        ...
+        sunpy_jets.exceptions.InputError: no files match the pattern 'no_such_*.fits'
+        """
+        from .scanning import scan
+
+        return scan(self, data, stride=stride, center=center, width=width, tiles=tiles, progress=progress, **kwargs)
+
+    def detect(self, data, *, threshold=None, stride=1, **kwargs):
+        """
+        Jet events in a long observation: `scan`, then windows merged into events.
+
+        See `sunpy_jets.scanning.detect` for the options (``low_threshold``, ``min_windows``, ``merge_gap``
+        and those of `scan`).
+
+        Returns
+        -------
+        `~sunpy_jets.events.JetEvents`
+
+        Examples
+        --------
+        >>> from sunpy_jets import JetClassifier
+        >>> JetClassifier().detect("no_such_*.fits", threshold=2)
+        Traceback (most recent call last):
+        ...
+        sunpy_jets.exceptions.InputError: threshold must be between 0 and 1, not 2.0
+        """
+        from .scanning import detect
+
+        return detect(self, data, threshold=threshold, stride=stride, **kwargs)
