@@ -603,8 +603,18 @@ class JetEvents:
             pass
         if not stored:
             return cls.from_hek(records)
-        meta = _decode_meta(stored.get("meta", {}))
-        return _from_records(records, meta=meta, columns=stored.get("columns", {}))
+        meta, columns = stored.get("meta", {}), stored.get("columns", {})
+        if not (isinstance(meta, dict) and isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
+            raise HEKFormatError(
+                f"{path}: its 'sunpy_jets' block needs a 'meta' object and a 'columns' object of type names; "
+                "the file was edited or not written by JetEvents.write"
+            )
+        try:
+            return _from_records(records, meta=_decode_meta(meta), columns=columns)
+        except (HEKFormatError, InputError, InputTypeError):
+            raise
+        except (TypeError, ValueError) as exc:  # a unit or time in the 'sunpy_jets' block that does not parse
+            raise HEKFormatError(f"{path}: its 'sunpy_jets' block holds an unreadable value: {exc}") from exc
 
     @classmethod
     def from_hek(cls, source):
