@@ -244,3 +244,50 @@ def test_recipe_defaults_are_the_published_ones():
     )  # fmt: skip
     assert (recipe.batch_size, recipe.epochs, recipe.augment) == (2, 100, True)
     assert TrainingRecipe.from_dict(recipe.to_dict()) == recipe
+
+
+def test_training_plots_draw(data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sunpy_jets.training import predict_dataset
+    from sunpy_jets.visualization import (
+        plot_confusion_matrix,
+        plot_pr_curve,
+        plot_roc_curve,
+        plot_threshold_scores,
+        plot_training_history,
+    )
+
+    train, val = data
+    clf = _clf()
+    history = fit(clf, train, val, recipe=FAST.replace(epochs=2), progress=False)
+    proba, labels = predict_dataset(clf, val, progress=False)
+    fig, axs = plt.subplots(2, 3)
+    try:
+        ax = plot_training_history(history, axes=axs[0, 0])
+        assert ax is axs[0, 0]
+        assert ax.lines[0].get_ydata().tolist() == history.column("train_loss").tolist()
+        assert ax.f1_axes.lines[0].get_ydata().tolist() == history.column("val_f1").tolist()
+        # The card's training dict draws the same curves.
+        assert len(plot_training_history(clf.card.training, axes=axs[1, 2]).lines) == len(ax.lines)
+        ax = plot_confusion_matrix(clf.card.metrics["validation"], axes=axs[0, 1])
+        assert ax is axs[0, 1] and len(ax.images) == 1
+        assert [int(t.get_text()) for t in ax.texts] == sum(clf.card.metrics["validation"]["confusion_matrix"], [])
+        assert [t.get_text() for t in plot_confusion_matrix([[3, 1], [0, 4]], normalize=True).texts] == [
+            "0.75", "0.25", "0.00", "1.00",
+        ]  # fmt: skip
+        ax = plot_pr_curve(labels, proba, axes=axs[0, 2], threshold=clf.threshold)
+        assert len(ax.lines) == 2 and ax.get_xlabel() == "recall"
+        ax = plot_roc_curve(labels, proba, axes=axs[1, 0], threshold=clf.threshold)
+        assert len(ax.lines) == 3 and "AUC" in ax.get_legend().get_texts()[0].get_text()
+        ax = plot_threshold_scores(labels, proba, axes=axs[1, 1], threshold=clf.threshold)
+        assert len(ax.lines) == 5
+        with pytest.raises(InputError, match="2×2"):
+            plot_confusion_matrix([1, 2, 3])
+        with pytest.raises(InputError, match="both jets and non-jets"):
+            plot_roc_curve([1, 1], [0.2, 0.3])
+    finally:
+        plt.close("all")
