@@ -25,6 +25,7 @@ import json
 import os
 import re
 import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -436,12 +437,20 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
             raise InputError("building a cache from a manifest needs download_dir= (where download() put the files)")
         items = _items_from_manifest(source, download_dir)
         total = len(source)
-    else:
+    elif isinstance(source, Iterable) and not isinstance(source, (str, bytes, Mapping)):
         items, total = source, (len(source) if hasattr(source, "__len__") else None)
+    else:
+        raise InputTypeError(
+            f"source must be a manifest QTable or an iterable of dicts, not {type(source).__name__}"
+        )
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for item in tqdm(items, total=total, desc="caching sequences", disable=not progress):
+    for index, item in enumerate(tqdm(items, total=total, desc="caching sequences", disable=not progress)):
+        if not isinstance(item, Mapping) or any(key not in item for key in ("label_id", "target", "group")):
+            raise InputError(
+                f"item {index} of source must be a dict with keys label_id, data, target and group, not {item!r:.80}"
+            )
         label_id = str(item["label_id"])
         if not overwrite:
             try:
