@@ -1,0 +1,267 @@
+"""
+Plots of scans and jet events: probability against time, events on a map, and a window animated with its
+probability.
+"""
+
+import numpy as np
+
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+from astropy.time import Time
+
+from sunpy_jets.events import JetEvents
+from sunpy_jets.exceptions import InputError, InputTypeError
+
+__all__ = ["plot_probability", "plot_events_on_map", "animate_window"]
+
+
+def _as_events(events):
+    if events is None or isinstance(events, JetEvents):
+        return events
+    if isinstance(events, Table):
+        return JetEvents(events)
+    raise InputTypeError(f"events must be a JetEvents (from JetClassifier.detect), not {type(events).__name__}")
+
+
+def _datetimes(times):
+    return Time(times).utc.to_datetime()
+
+
+def plot_probability(table_or_events, *, events=None, threshold=None, axes=None, label=None):
+    """
+    Jet probability against time, with the events shaded.
+
+    Parameters
+    ----------
+    table_or_events : `~astropy.table.Table` or `~sunpy_jets.events.JetEvents`
+        A scan (`~sunpy_jets.JetClassifier.scan`: ``start_time``, ``end_time``, ``probability``, one point
+        per window at its centre; for a tiled scan the highest probability over the tiles of each window),
+        or events alone (their peak probabilities are marked).
+    events : `~sunpy_jets.events.JetEvents`, optional
+        Events to shade from start to end (default: the events given as first argument, if any).
+    threshold : float, optional
+        Draw the decision threshold (default: ``events.meta["threshold"]`` when there are events).
+    axes : `matplotlib.axes.Axes`, optional
+        Where to draw (default: a new figure).
+    label : str, optional
+        Legend label of the probability curve.
+
+    Returns
+    -------
+    `matplotlib.axes.Axes`
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.table import QTable
+    >>> from astropy.time import Time
+    >>> from sunpy_jets.visualization import plot_probability
+    >>> start = Time("2011-01-20T09:00") + [0, 1, 2, 3] * u.min
+    >>> scan = QTable({"start_time": start, "end_time": start + 12 * u.min, "probability": [0.1, 0.8, 0.9, 0.2]})
+    >>> ax = plot_probability(scan, threshold=0.5)
+    >>> len(ax.lines)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(table_or_events, JetEvents):
+        table, events = None, table_or_events if events is None else _as_events(events)
+    elif isinstance(table_or_events, Table):
+        table, events = table_or_events, _as_events(events)
+        missing = [c for c in ("start_time", "end_time", "probability") if c not in table.colnames]
+        if missing:
+            raise InputError(f"the scan table lacks the column(s) {', '.join(missing)}; give JetClassifier.scan's output")
+    else:
+        raise InputTypeError(
+            f"plot_probability needs a scan table or JetEvents, not {type(table_or_events).__name__}"
+        )
+    ax = plt.figure().add_subplot() if axes is None else axes
+    if table is not None and len(table):
+        start, end = Time(table["start_time"]), Time(table["end_time"])
+        centre = start + (end - start) / 2
+        prob = np.asarray(u.Quantity(table["probability"]).value, dtype=float)
+        # One point per window: the most probable tile of a tiled scan.
+        keys, inverse = np.unique(centre.mjd, return_inverse=True)
+        best = np.full(len(keys), -np.inf)
+        np.maximum.at(best, inverse.ravel(), prob)
+        tiled = len(keys) < len(prob)
+        times = Time(keys, format="mjd", scale=centre.scale)
+        default = "max over tiles" if tiled else "window probability"
+        ax.plot(_datetimes(times), best, color="C0", lw=1.2, label=label or default)
+    if events is not None and len(events):
+        for k, row in enumerate(events):
+            ax.axvspan(*_datetimes(Time([row["event_starttime"], row["event_endtime"]])), color="C1", alpha=0.25,
+                       lw=0, label="jet event" if k == 0 else None)
+        peaks = _datetimes(events["event_peaktime"])
+        ax.plot(peaks, np.ma.filled(np.ma.asarray(events["event_probability"], dtype=float), np.nan), "v",
+                color="C3", ls="none", label="peak")
+        if threshold is None:
+            threshold = events.meta.get("threshold")
+    if threshold is not None:
+        ax.axhline(float(threshold), color="0.4", ls="--", lw=1, label=f"threshold {float(threshold):.2f}")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("jet probability")
+    ax.set_xlabel("time (UTC)")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper right", fontsize="small")
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_events_on_map(smap, events, *, axes=None, color="C1", annotate=True, **kwargs):
+    """
+    Draw events as their bounding boxes (and positions) on a sunpy map.
+
+    Event coordinates are helioprojective as seen by the observatory (the HEK's ``UTC-HPC-TOPO``), so they
+    are drawn in the map's own coordinate frame.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        The map to draw on (it is plotted first when ``axes`` is None or not yet showing it).
+    events : `~sunpy_jets.events.JetEvents`
+        The events.
+    axes : `~astropy.visualization.wcsaxes.WCSAxes`, optional
+        Axes with the map's WCS (default: a new figure).
+    color : str
+        Colour of the boxes.
+    annotate : bool
+        Label each box with its peak time and probability.
+    **kwargs
+        Passed to `~sunpy.map.GenericMap.draw_quadrangle`.
+
+    Returns
+    -------
+    `~astropy.visualization.wcsaxes.WCSAxes`
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> import sunpy.map, sunpy.data.test
+    >>> from sunpy_jets.events import JetEvents
+    >>> from sunpy_jets.visualization import plot_events_on_map
+    >>> aia = sunpy.map.Map(sunpy.data.test.get_test_filepath("aia_171_level1.fits"))
+    >>> events = JetEvents.from_columns(start=Time(["2011-02-15T00:00"]), end=Time(["2011-02-15T00:12"]),
+    ...     probability=[0.9], tx=[-300] * u.arcsec, ty=[200] * u.arcsec, width=300 * u.arcsec)
+    >>> ax = plot_events_on_map(aia, events)
+    >>> len(ax.patches)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from sunpy.map import GenericMap
+
+    if not isinstance(smap, GenericMap):
+        raise InputTypeError(f"smap must be a sunpy map, not {type(smap).__name__}")
+    events = _as_events(events)
+    if events is None:
+        raise InputTypeError("events must be a JetEvents, not None")
+    if axes is None:
+        fig = plt.figure()
+        axes = fig.add_subplot(projection=smap)
+        smap.plot(axes=axes)
+    elif not hasattr(axes, "wcs"):
+        raise InputTypeError("axes must be WCSAxes with the map's projection: plt.subplot(projection=smap)")
+    elif not axes.images:
+        smap.plot(axes=axes)
+    frame = smap.coordinate_frame
+    for row in events:
+        ll = SkyCoord(row["boundbox_c1ll"], row["boundbox_c2ll"], frame=frame)
+        ur = SkyCoord(row["boundbox_c1ur"], row["boundbox_c2ur"], frame=frame)
+        smap.draw_quadrangle(ll, axes=axes, top_right=ur, edgecolor=color, **kwargs)
+        position = SkyCoord(row["event_coord"].Tx, row["event_coord"].Ty, frame=frame)
+        axes.plot_coord(position, "+", color=color, ms=8)
+        if annotate:
+            probability = row["event_probability"]
+            text = Time(row["event_peaktime"]).strftime("%H:%M")
+            if probability is not np.ma.masked:
+                text += f"  p={float(probability):.2f}"
+            x, y = smap.wcs.world_to_pixel(ur)
+            axes.annotate(text, (float(x), float(y)), color=color, fontsize="small", va="bottom", ha="right")
+    return axes
+
+
+def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=200, cmap=None, **kwargs):
+    """
+    Animate the frames of a window with its jet probability.
+
+    Parameters
+    ----------
+    maps_or_sequence : `~sunpy.map.MapSequence`, list of `~sunpy.map.GenericMap` or `~sunpy_jets.preprocessing.PreparedSequence`
+        The frames (sunpy maps are drawn with their coordinates; a prepared sequence as the model sees it).
+    probability : float or array-like, optional
+        The window's jet probability, or one value per frame (e.g. of the window ending at each frame).
+    axes : `matplotlib.axes.Axes`, optional
+        Where to draw (default: a new figure; WCS axes for maps).
+    interval : int
+        Milliseconds between frames.
+    cmap : str or `matplotlib.colors.Colormap`, optional
+        Colour map (default: the map's own, or ``"gray"``).
+    **kwargs
+        Passed to `matplotlib.animation.FuncAnimation`.
+
+    Returns
+    -------
+    `matplotlib.animation.FuncAnimation`
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_jets.synthetic import make_sequence
+    >>> from sunpy_jets.visualization import animate_window
+    >>> seq = make_sequence(kind="jet", seed=0, n_frames=3, shape=(32, 32), scale=9.375 * u.arcsec / u.pix)
+    >>> animation = animate_window(seq.maps, probability=0.93)
+    >>> html = animation.to_jshtml()  # or animation.save("window.gif") / plt.show()
+    >>> animation._fig.axes[0].get_title()
+    '... frame 3/3  P(jet) = 0.93'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+    from sunpy.map import GenericMap, MapSequence
+
+    from sunpy_jets.preprocessing import PreparedSequence
+
+    if isinstance(maps_or_sequence, PreparedSequence):
+        images = [np.asarray(f[0]) for f in maps_or_sequence.frames]
+        times, maps = Time(maps_or_sequence.times), None
+    else:
+        maps = list(maps_or_sequence.maps) if isinstance(maps_or_sequence, MapSequence) else list(maps_or_sequence)
+        if not maps or not all(isinstance(m, GenericMap) for m in maps):
+            raise InputTypeError("give a MapSequence, a non-empty list of sunpy maps or a PreparedSequence")
+        images = [m.data for m in maps]
+        times = Time([m.date for m in maps])
+    n = len(images)
+    if probability is None:
+        values = [None] * n
+    else:
+        values = np.broadcast_to(np.asarray(probability, dtype=float), (n,)) if np.ndim(probability) == 0 \
+            else np.asarray(probability, dtype=float)
+        if values.shape != (n,):
+            raise InputError(f"probability must be one number or one per frame ({n}), got shape {values.shape}")
+        if np.any((values < 0) | (values > 1)):
+            raise InputError("probability must be between 0 and 1")
+
+    if maps is not None:
+        if axes is None:
+            axes = plt.figure().add_subplot(projection=maps[0])
+        image = maps[0].plot(axes=axes, cmap=cmap, title=False)
+        limits = image.get_clim()
+    else:
+        if axes is None:
+            axes = plt.figure().add_subplot()
+        limits = (float(np.min(images)), float(np.max(images)))
+        image = axes.imshow(images[0], origin="lower", cmap=cmap or "gray", vmin=limits[0], vmax=limits[1])
+    title = axes.set_title("")
+
+    def update(i):
+        image.set_data(images[i])
+        image.set_clim(*limits)
+        text = f"{times[i].utc.isot[:19]}  frame {i + 1}/{n}"
+        if values[i] is not None:
+            text += f"  P(jet) = {values[i]:.2f}"
+        title.set_text(text)
+        return image, title
+
+    update(0)
+    return FuncAnimation(axes.figure, update, frames=n, interval=interval, blit=False, **kwargs)
