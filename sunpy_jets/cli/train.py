@@ -1,0 +1,224 @@
+"""
+``sunpy-jets train``: train a jet classifier, on generated sequences or on the published data set.
+
+``--synthetic`` trains on sequences from `sunpy_jets.synthetic` (offline). ``--preset cs433``
+reproduces the published experiment: it reads the Solar Jet Hunter catalogue, downloads the AIA
+cutouts from JSOC, builds the preprocessed cache, splits 70/15/15 by HEK event, trains with the
+published recipe, evaluates on the test split and prints the results beside the published ones.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+__all__ = ["add_parser", "run", "PUBLISHED"]
+
+#: The published results of the CS-433 experiment on its test split.
+PUBLISHED = {"accuracy": 0.9231, "f1": 0.9286, "n": 260, "threshold": 0.1}
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``train`` subcommand."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train a jet classifier (on generated data, or reproduce the published experiment)",
+        description=(
+            "Train a jet classifier and save it (weights and model card) into --output. Use --synthetic to train on "
+            "generated sequences, or --preset cs433 --catalogue CSV to reproduce the published experiment (needs "
+            "network access to JSOC and a registered JSOC e-mail)."
+        ),
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--synthetic", action="store_true", help="train on sequences from sunpy_jets.synthetic")
+    source.add_argument("--preset", choices=["cs433"], help="reproduce a published experiment")
+    parser.add_argument("--output", required=True, help="directory for the trained model")
+    data = parser.add_argument_group("synthetic data")
+    data.add_argument("--n-train", type=int, default=256, help="training sequences (default 256)")
+    data.add_argument("--n-val", type=int, default=64, help="validation sequences (default 64)")
+    data.add_argument("--n-test", type=int, default=0, help="test sequences (default 0)")
+    data.add_argument("--cache-dir", help="keep preprocessed sequences in this on-disk cache (default: in memory)")
+    real = parser.add_argument_group("published experiment (--preset cs433)")
+    real.add_argument("--catalogue", help="the Solar Jet Hunter catalogue CSV (Jet_clusters_3.0_2.0_paperID.csv)")
+    real.add_argument("--nonjets", help="the non-jet positions CSV (default: No_jet_df.csv beside the catalogue)")
+    real.add_argument("--email", help="JSOC e-mail (default: the JSOC_EMAIL environment variable)")
+    real.add_argument("--download-dir", help="where FITS cutouts go (default: OUTPUT/downloads)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--image-size", type=int, help="model grid side in pixels (default 166)")
+    model.add_argument("--n-frames", type=int, help="frames per sequence (default 30)")
+    model.add_argument("--channels", type=int, nargs="+", help="encoder channels per stage")
+    model.add_argument("--hidden-size", type=int, help="LSTM hidden size")
+    recipe = parser.add_argument_group("recipe (defaults: the published recipe)")
+    recipe.add_argument("--epochs", type=int, help="maximum epochs (default 100)")
+    recipe.add_argument("--lr", type=float, help="learning rate (default 1e-4)")
+    recipe.add_argument("--batch-size", type=int, help="batch size (default 2)")
+    recipe.add_argument("--optimizer", choices=["adamw", "sgd"])
+    recipe.add_argument("--scheduler", choices=["cosine", "exponential", "none"])
+    recipe.add_argument("--patience", type=int, help="early-stopping patience in epochs (default 10)")
+    recipe.add_argument("--amp", choices=["none", "bf16", "fp16"], help="mixed precision on CUDA")
+    recipe.add_argument("--num-workers", type=int, help="DataLoader workers")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data, split, weights and training (default 0)")
+    parser.add_argument("--device", default="auto", help='"auto" (default), "cpu", "cuda" or "mps"')
+    parser.add_argument("--checkpoint-dir", help="checkpoint directory (default: OUTPUT/checkpoint); a rerun resumes")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    return parser
+
+
+def _config(args):
+    from sunpy_jets.model import JetModelConfig
+
+    changes = {
+        "image_size": args.image_size, "n_frames": args.n_frames, "hidden_size": args.hidden_size,
+        "channels": tuple(args.channels) if args.channels else None,
+    }  # fmt: skip
+    return JetModelConfig().replace(**{k: v for k, v in changes.items() if v is not None})
+
+
+def _recipe(args):
+    from sunpy_jets.training import TrainingRecipe
+
+    changes = {
+        "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "optimizer": args.optimizer,
+        "scheduler": args.scheduler, "patience": args.patience, "amp": args.amp, "num_workers": args.num_workers,
+    }  # fmt: skip
+    return TrainingRecipe(seed=args.seed).replace(**{k: v for k, v in changes.items() if v is not None})
+
+
+def _print_scores(title, scores, published=None):
+    keys = ("n", "threshold", "accuracy", "precision", "recall", "f1", "fbeta", "roc_auc", "pr_auc")
+    print(title)
+    print(f"  {'metric':<10} {'this run':>10}" + (f" {'published':>10}" if published else ""))
+    for key in keys:
+        value = scores.get(key)
+        shown = "-" if value is None else (f"{value:d}" if isinstance(value, int) else f"{value:.4f}")
+        line = f"  {key:<10} {shown:>10}"
+        if published:
+            ref = published.get(key)
+            line += f" {'-' if ref is None else (f'{ref:d}' if isinstance(ref, int) else f'{ref:.4f}'):>10}"
+        print(line)
+    for part in ("on_disk", "off_limb"):
+        if scores.get(part):
+            s = scores[part]
+            print(f"  {part}: n={s['n']} accuracy={s['accuracy']:.4f} f1={s['f1']:.4f} recall={s['recall']:.4f}")
+
+
+def _train(args, config, train, val, data_description, val_positions=None):
+    from sunpy_jets import JetClassifier
+    from sunpy_jets.training import evaluate
+
+    output = Path(args.output)
+    checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output / "checkpoint"
+    clf = JetClassifier(config, device=args.device, seed=args.seed, progress=not args.no_progress)
+    recipe = _recipe(args)
+    history = clf.fit(train, val, recipe=recipe, checkpoint_dir=checkpoint_dir, data_description=data_description)
+    if val_positions is not None:
+        clf.card.metrics["validation"] = evaluate(clf, val, positions=val_positions, beta=recipe.beta)
+    print(f"trained {len(history)} epochs ({history.stopped}); best epoch {history.best_epoch}, "
+          f"threshold {clf.threshold:.4f} (max F{recipe.beta:g} on validation)")  # fmt: skip
+    _print_scores("validation", clf.card.metrics["validation"])
+    return clf, recipe
+
+
+def _run_synthetic(args):
+    from sunpy_jets.exceptions import InputError
+    from sunpy_jets.training import evaluate
+    from sunpy_jets.training.synthetic_data import synthetic_dataset
+
+    for name in ("n_train", "n_val"):
+        if getattr(args, name) < 2:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 2 (jets and non-jets alternate)")
+    if args.n_test < 0:
+        raise InputError("--n-test must be 0 or more")
+    config = _config(args)
+    progress = not args.no_progress
+    common = {"config": config, "seed": args.seed, "cache_dir": args.cache_dir, "progress": progress}
+    train, _ = synthetic_dataset(args.n_train, split="train", augment=True, **common)
+    val, val_pos = synthetic_dataset(args.n_val, split="validation", **common)
+    description = {
+        "source": "synthetic", "generator": "sunpy_jets.synthetic.make_sequence", "seed": args.seed,
+        "n_train": args.n_train, "n_val": args.n_val, "n_test": args.n_test,
+        "kinds": "jets and 'negative' (quiet or hard negatives) alternating; label = jet visible",
+        "pixel_scale_arcsec": float(config.pixel_scale.value), "train_kinds": _count(train.kinds),
+    }  # fmt: skip
+    clf, recipe = _train(args, config, train, val, description, val_pos)
+    if args.n_test:
+        test, test_pos = synthetic_dataset(args.n_test, split="test", **common)
+        clf.card.metrics["test"] = evaluate(clf, test, positions=test_pos, beta=recipe.beta)
+        _print_scores("test", clf.card.metrics["test"])
+    clf.save(args.output)
+    print(f"model saved to {args.output}")
+    return 0
+
+
+def _count(kinds):
+    out = {}
+    for k in kinds:
+        out[k] = out.get(k, 0) + 1
+    return out
+
+
+def _run_cs433(args):
+    import numpy as np
+
+    from sunpy_jets.datasets import (
+        JetSequenceDataset,
+        SolarJetHunterCatalogue,
+        build_cache,
+        build_manifest,
+        download,
+        grouped_split,
+        read_cache_index,
+        read_nonjet_positions,
+        resolve_jsoc_email,
+    )
+    from sunpy_jets.exceptions import DownloadError, InputError
+    from sunpy_jets.training import evaluate
+
+    if not args.catalogue:
+        raise InputError("--preset cs433 needs --catalogue: the Solar Jet Hunter CSV (Jet_clusters_3.0_2.0_paperID.csv)")
+    # The e-mail is checked before any slow work, so a missing one fails at once.
+    email = resolve_jsoc_email(args.email)
+    catalogue_path = Path(args.catalogue)
+    nonjets_path = Path(args.nonjets) if args.nonjets else catalogue_path.parent / "No_jet_df.csv"
+    if not nonjets_path.is_file():
+        raise InputError(f"no non-jet positions at {nonjets_path}: give --nonjets No_jet_df.csv")
+    config = _config(args)
+    output = Path(args.output)
+    progress = not args.no_progress
+    catalogue = SolarJetHunterCatalogue.read(catalogue_path)
+    nonjets = read_nonjet_positions(nonjets_path)
+    manifest = build_manifest(catalogue, nonjets, config=config)
+    print(f"{len(catalogue)} jets from {len(np.unique(catalogue['sol_event']))} HEK events and {len(nonjets)} non-jets: "
+          f"{len(manifest)} JSOC queries")  # fmt: skip
+    download_dir = Path(args.download_dir) if args.download_dir else output / "downloads"
+    report = download(manifest, download_dir, email=email, progress=progress)
+    ok = np.isin(np.asarray(report["status"]), ["cached", "downloaded"])
+    if not ok.any():
+        first = report["error"][0] if len(report) else ""
+        raise DownloadError(f"no sequence could be downloaded from JSOC (first error: {first})")
+    cache_dir = Path(args.cache_dir) if args.cache_dir else output / "cache"
+    build_cache(manifest, cache_dir, config=config, download_dir=download_dir, progress=progress)
+    index = read_cache_index(cache_dir, config=config)
+    train_idx, val_idx, test_idx = grouped_split(index["group"], labels=index["target"], seed=args.seed)
+    train = JetSequenceDataset(index, train_idx, augment=True, seed=args.seed)
+    val = JetSequenceDataset(index, val_idx)
+    test = JetSequenceDataset(index, test_idx)
+    description = {
+        "source": "Solar Jet Hunter catalogue + HEK non-jets (CS-433 preset)", "catalogue": catalogue_path.name,
+        "nonjets": nonjets_path.name, "n_labels": len(manifest), "n_cached": len(index),
+        "split": "grouped by HEK event, 70/15/15", "split_seed": args.seed,
+        "n_train": len(train_idx), "n_val": len(val_idx), "n_test": len(test_idx),
+    }  # fmt: skip
+    clf, recipe = _train(args, config, train, val, description, index["center"][val_idx])
+    clf.card.metrics["test"] = evaluate(clf, test, positions=index["center"][test_idx], beta=recipe.beta)
+    _print_scores("test split", clf.card.metrics["test"], PUBLISHED)
+    clf.save(output)
+    (output / "test_metrics.json").write_text(json.dumps(clf.card.metrics["test"], indent=2))
+    print(f"model saved to {output}")
+    return 0
+
+
+def run(args) -> int:
+    """Run ``train``."""
+    if args.synthetic:
+        return _run_synthetic(args)
+    return _run_cs433(args)
