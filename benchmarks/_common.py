@@ -34,7 +34,7 @@ class Options:
     quick: bool = False
     repeats: int = 3
     time_budget_s: float = 20.0
-    memory_budget_gib: float = 4.0
+    memory_budget_gib: float = 2.0
     device: str = "cpu"
     threads: int = 0
     workdir: str = ""

@@ -43,7 +43,7 @@ def parse_args(argv=None):
     p.add_argument("--cases", default=",".join(CASES), help=f"comma-separated cases to run (default: all of {', '.join(CASES)})")
     p.add_argument("--repeats", type=int, default=None, help="timed runs per variant, best kept (default 3; 1 with --quick)")
     p.add_argument("--time-budget", type=float, default=None, help="seconds of timed work per measurement before repeats stop early (default 20)")
-    p.add_argument("--memory-budget", type=float, default=4.0, help="GiB of peak memory for the largest training batch (default 4)")
+    p.add_argument("--memory-budget", type=float, default=2.0, help="GiB of training-step memory (beyond imports) for the largest training batch (default 2)")
     p.add_argument("--device", default="cpu", help='"cpu" (default), "cuda" or "auto" (CUDA when available)')
     p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: every core this process may use)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
@@ -138,7 +138,7 @@ def run_measurement(m, opts, prober, peak_flops):
         row = {"case": m.case, "measurement": m.name, "variant": variant, "unit": m.unit, "count": m.count_of(variant)}
         if variant in m.derived:
             rate, how = m.derived[variant]
-            row.update(rate=_value(rate), derived=how)
+            row.update(rate=rate(timed) if callable(rate) else rate, derived=how)
         else:
             best = timed[variant]["best_s"]
             row.update(best_s=best, runs_s=timed[variant]["runs"], rate=m.count_of(variant) / best)
@@ -154,10 +154,12 @@ def run_measurement(m, opts, prober, peak_flops):
                 row["peak_rss_mib"] = mem["peak_rss"] / MIB
                 row["work_rss_mib"] = (mem["peak_rss"] - mem["before_rss"]) / MIB
         rows.append(row)
-    base = next((r["rate"] for r in rows if r["variant"] == "baseline"), None)
+    ref = next((r for r in rows if r["variant"] == m.reference), None)
     for r in rows:
-        if base:
-            r["vs_baseline"] = r["rate"] / base
+        if ref and ref.get("rate"):
+            r["vs_baseline" if m.reference == "baseline" else "vs_reference"] = r["rate"] / ref["rate"]
+        if ref and ref is not r and m.reference != "baseline" and "peak_rss_mib" in r and "peak_rss_mib" in ref:
+            r["peak_rss_vs_reference"] = r["peak_rss_mib"] / ref["peak_rss_mib"]
     if m.note:
         rows[0]["note"] = m.note
     return rows
@@ -168,12 +170,12 @@ def _fmt(v, spec):
 
 
 def format_table(rows):
-    header = ("case", "measurement", "variant", "rate", "unit", "× baseline", "GFLOP/s", "% peak", "peak MiB", "work MiB")
+    header = ("case", "measurement", "variant", "rate", "unit", "× ref", "GFLOP/s", "% peak", "peak MiB", "work MiB")
     lines = []
     for r in rows:
         lines.append((
             r["case"], r["measurement"], r["variant"] + (" *" if "derived" in r else ""), _fmt(r.get("rate"), ".3g"),
-            f"{r['unit']}/s", _fmt(r.get("vs_baseline"), ".2f"), _fmt(r.get("gflops_per_s"), ".1f"),
+            f"{r['unit']}/s", _fmt(r.get("vs_baseline", r.get("vs_reference")), ".2f"), _fmt(r.get("gflops_per_s"), ".1f"),
             _fmt(100 * r["fraction_of_matmul_peak"], ".0f") if "fraction_of_matmul_peak" in r else "-",
             _fmt(r.get("peak_rss_mib"), ".0f"), _fmt(r.get("work_rss_mib"), ".0f"),
         ))

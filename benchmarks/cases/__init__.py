@@ -32,6 +32,8 @@ class Measurement:
     #: Count per variant when a variant does the same work on a shorter stretch (documented per case).
     counts: dict = field(default_factory=dict)
     note: str = ""
+    #: The variant the ``×`` column divides by.
+    reference: str = "baseline"
 
     def count_of(self, variant: str) -> int:
         return self.counts.get(variant, self.count)

@@ -28,7 +28,7 @@ SEED = 0
 
 def config(opts, **changes):
     """sunpy_jets' default configuration at the run's window length and frame size."""
-    return JetModelConfig(n_frames=opts.n_frames, image_size=opts.size, **changes)
+    return JetModelConfig(**{"n_frames": opts.n_frames, "image_size": opts.size, **changes})
 
 
 def baseline(opts, *, train=False):
