@@ -160,7 +160,8 @@ def test_checkpoint_contents_and_refusals(data, tmp_path):
     with pytest.raises(TrainingError, match="another model configuration"):
         fit(other, train, val, recipe=FAST.replace(epochs=1), checkpoint_dir=tmp_path, progress=False)
     # resume=False starts afresh and overwrites.
-    fit(_clf(), train, val, recipe=FAST.replace(epochs=1, lr=0.5), checkpoint_dir=tmp_path, resume=False, progress=False)
+    fresh = FAST.replace(epochs=1, lr=0.5)
+    fit(_clf(), train, val, recipe=fresh, checkpoint_dir=tmp_path, resume=False, progress=False)
     assert load_checkpoint(tmp_path)["meta"]["recipe"]["lr"] == 0.5
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(TrainingError, match="cannot read the checkpoint"):

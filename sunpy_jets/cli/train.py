@@ -174,7 +174,9 @@ def _run_cs433(args):
     from sunpy_jets.training import evaluate
 
     if not args.catalogue:
-        raise InputError("--preset cs433 needs --catalogue: the Solar Jet Hunter CSV (Jet_clusters_3.0_2.0_paperID.csv)")
+        raise InputError(
+            "--preset cs433 needs --catalogue: the Solar Jet Hunter CSV (Jet_clusters_3.0_2.0_paperID.csv)"
+        )
     # The e-mail is checked before any slow work, so a missing one fails at once.
     email = resolve_jsoc_email(args.email)
     catalogue_path = Path(args.catalogue)
@@ -187,8 +189,8 @@ def _run_cs433(args):
     catalogue = SolarJetHunterCatalogue.read(catalogue_path)
     nonjets = read_nonjet_positions(nonjets_path)
     manifest = build_manifest(catalogue, nonjets, config=config)
-    print(f"{len(catalogue)} jets from {len(np.unique(catalogue['sol_event']))} HEK events and {len(nonjets)} non-jets: "
-          f"{len(manifest)} JSOC queries")  # fmt: skip
+    n_events = len(np.unique(catalogue["sol_event"]))
+    print(f"{len(catalogue)} jets from {n_events} HEK events and {len(nonjets)} non-jets: {len(manifest)} JSOC queries")
     download_dir = Path(args.download_dir) if args.download_dir else output / "downloads"
     report = download(manifest, download_dir, email=email, progress=progress)
     ok = np.isin(np.asarray(report["status"]), ["cached", "downloaded"])

@@ -22,6 +22,7 @@ from .metrics import (
 )
 from .recipe import AMP_MODES, OPTIMIZERS, SCHEDULERS, TrainingRecipe
 from .search import grid_search
+from .synthetic_data import synthetic_dataset
 
 __all__ = [
     "TrainingRecipe",
@@ -41,4 +42,5 @@ __all__ = [
     "off_limb_mask",
     "evaluate",
     "grid_search",
+    "synthetic_dataset",
 ]

@@ -313,7 +313,8 @@ def fit(
             scaler.load_state_dict(state["scaler"])
         best_state = {k: v.to(device) for k, v in state["best_model"].items()} if "best_model" in state else None
         history = TrainingHistory.from_dict(meta["history"])
-        best_key, since_best, start, finished = meta["best_key"], meta["since_best"], meta["next_epoch"], meta["finished"]
+        best_key, since_best = meta["best_key"], meta["since_best"]
+        start, finished = meta["next_epoch"], meta["finished"]
         history.resumed_from = start
         restore_rng_state(state["rng"], generator)
     else:
@@ -427,9 +428,10 @@ def _finish(classifier, history, recipe, validation, val_loader, criterion, trai
         classifier.card,
         threshold=classifier.threshold,
         training=training,
-        metrics={**classifier.card.metrics, "validation": validation_scores},
+        metrics={"validation": validation_scores},  # earlier metrics described other weights
         description=(
             f"trained with sunpy_jets.training.fit for {len(history)} epochs (best epoch {history.best_epoch}) on "
-            f"{len(train)} sequences; threshold {classifier.threshold:.3g} chosen on {len(validation)} validation sequences"
+            f"{len(train)} sequences; threshold {classifier.threshold:.3g} chosen on {len(validation)} validation "
+            "sequences"
         ),
     )

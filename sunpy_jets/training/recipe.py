@@ -104,8 +104,11 @@ class TrainingRecipe:
     grad_clip: float | None = None
 
     def __post_init__(self):
+        def count(v, low):
+            return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
         def positive_int(v):
-            return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+            return count(v, 1)
 
         def finite(v, low=0.0):
             return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= low
@@ -121,14 +124,17 @@ class TrainingRecipe:
             (finite(self.gamma) and 0 < self.gamma <= 1, f"gamma must be in (0, 1], not {self.gamma!r}"),
             (positive_int(self.batch_size), f"batch_size must be a positive integer, not {self.batch_size!r}"),
             (positive_int(self.epochs), f"epochs must be a positive integer, not {self.epochs!r}"),
-            (self.patience is None or positive_int(self.patience), f"patience must be None or a positive integer, not {self.patience!r}"),
+            (self.patience is None or positive_int(self.patience),
+             f"patience must be None or a positive integer, not {self.patience!r}"),
             (finite(self.threshold) and self.threshold <= 1, f"threshold must be in [0, 1], not {self.threshold!r}"),
             (finite(self.beta) and self.beta > 0, f"beta must be a positive number, not {self.beta!r}"),
             (isinstance(self.augment, bool), f"augment must be True or False, not {self.augment!r}"),
-            (self.pos_weight is None or (finite(self.pos_weight) and self.pos_weight > 0), f"pos_weight must be None or a positive number, not {self.pos_weight!r}"),
-            (isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0, f"seed must be a non-negative integer, not {self.seed!r}"),
-            (isinstance(self.num_workers, int) and not isinstance(self.num_workers, bool) and self.num_workers >= 0, f"num_workers must be a non-negative integer, not {self.num_workers!r}"),
-            (self.grad_clip is None or (finite(self.grad_clip) and self.grad_clip > 0), f"grad_clip must be None or a positive number, not {self.grad_clip!r}"),
+            (self.pos_weight is None or (finite(self.pos_weight) and self.pos_weight > 0),
+             f"pos_weight must be None or a positive number, not {self.pos_weight!r}"),
+            (count(self.seed, 0), f"seed must be a non-negative integer, not {self.seed!r}"),
+            (count(self.num_workers, 0), f"num_workers must be a non-negative integer, not {self.num_workers!r}"),
+            (self.grad_clip is None or (finite(self.grad_clip) and self.grad_clip > 0),
+             f"grad_clip must be None or a positive number, not {self.grad_clip!r}"),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:

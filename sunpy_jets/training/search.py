@@ -94,7 +94,9 @@ def grid_search(
         raise InputTypeError(f"recipe must be a TrainingRecipe, not {type(recipe).__name__}")
     grid = list(
         itertools.product(
-            _as_tuple(optimizers, "optimizers"), _as_tuple(schedulers, "schedulers"), _as_tuple(learning_rates, "learning_rates")
+            _as_tuple(optimizers, "optimizers"),
+            _as_tuple(schedulers, "schedulers"),
+            _as_tuple(learning_rates, "learning_rates"),
         )
     )
     # Check every combination before training any.
