@@ -37,7 +37,7 @@ from .inputs import count_frames, iter_maps
 from .preprocessing import _CADENCE_TOLERANCE, _FOV_TOLERANCE, FramePreprocessor, standardize
 from .tiling import DEFAULT_MAX_RADIUS, _GridGeometry, TileGrid, crop_tiles, make_tile_grid, pool_tiles
 
-__all__ = ["scan", "detect", "METHODS"]
+__all__ = ["scan", "detect", "events_from_scan", "provenance", "METHODS"]
 
 #: Ways to encode tiles: pool features of the whole frame (fast), or crop and encode each tile (exact).
 METHODS = ("pool", "crop")
@@ -456,7 +456,21 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
 
 
 def provenance(clf, table) -> dict:
-    """The `~sunpy_jets.events.JetEvents` meta of a scan: model, thresholds' source, instrument, channel."""
+    """
+    The `~sunpy_jets.events.JetEvents` meta of a scan: the model's name, version and SHA-256, and the
+    observatory, instrument and channel of the frames (from ``table.meta``).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.table import QTable
+    >>> from sunpy_jets import JetClassifier
+    >>> from sunpy_jets.scanning import provenance
+    >>> table = QTable(meta={"observatory": "SDO", "instrument": "AIA_4", "wavelength": 304 * u.AA})
+    >>> meta = provenance(JetClassifier(), table)
+    >>> meta["obs_instrument"], meta["obs_channelid"], meta["model_name"]
+    ('AIA', '304', 'sunpy_jets')
+    """
     card = clf.card
     meta = {
         "model_name": card.name,
@@ -472,6 +486,51 @@ def provenance(clf, table) -> dict:
         meta["obs_channelid"] = f"{wavelength.to_value(u.AA):g}"
         meta["obs_meanwavel"] = wavelength.to(u.AA)
     return {key: value for key, value in meta.items() if value is not None}
+
+
+def events_from_scan(clf, table, *, threshold=None, low_threshold=None, min_windows=1, merge_gap=0 * u.s):
+    """
+    Jet events from a scan table: `~sunpy_jets.events.events_from_windows` with the classifier's provenance.
+
+    Parameters
+    ----------
+    clf : `~sunpy_jets.classifier.JetClassifier`
+        The classifier that made the scan (its threshold is the default, its model card the provenance).
+    table : `~astropy.table.QTable`
+        The output of `scan`.
+    threshold, low_threshold, min_windows, merge_gap
+        As for `detect`.
+
+    Returns
+    -------
+    `~sunpy_jets.events.JetEvents`
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.table import QTable
+    >>> from astropy.time import Time
+    >>> from sunpy_jets import JetClassifier
+    >>> from sunpy_jets.scanning import events_from_scan
+    >>> start = Time("2011-01-20T09:00") + [0, 1, 2] * u.min
+    >>> table = QTable({"start_time": start, "end_time": start + 12 * u.min, "probability": [0.2, 0.9, 0.3]})
+    >>> from astropy.coordinates import SkyCoord
+    >>> from sunpy.coordinates import Helioprojective
+    >>> table.meta.update({"center": SkyCoord(-245 * u.arcsec, -1003 * u.arcsec, frame=Helioprojective),
+    ...                    "extent": [300, 300] * u.arcsec})
+    >>> events = events_from_scan(JetClassifier(threshold=0.5), table)
+    >>> len(events), events[0]["event_peaktime"].isot, events.meta["model_name"]
+    (1, '2011-01-20T09:07:00.000000', 'sunpy_jets')
+    """
+    threshold = clf.threshold if threshold is None else threshold
+    options = {"threshold": threshold, "low_threshold": low_threshold, "min_windows": min_windows, "merge_gap": merge_gap}
+    kwargs = {}
+    if "tile_center" not in table.colnames:
+        center_, extent = table.meta.get("center"), table.meta.get("extent")
+        if extent is None:
+            raise InputError("the scan table has no tile columns and no meta['extent']: give JetClassifier.scan's output")
+        kwargs = {"tile_center": center_, "tile_width": extent[0], "tile_height": extent[1]}
+    return events_from_windows(table, **options, meta=provenance(clf, table), **kwargs)
 
 
 def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merge_gap=0 * u.s, stride=1,
@@ -528,13 +587,4 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
         clf, data, stride=stride, center=center, width=width, tiles=tiles, overlap=overlap, method=method,
         max_radius=max_radius, progress=progress,
     )
-    kwargs = {}
-    if "tile_center" not in table.colnames:
-        center_, extent = table.meta["center"], table.meta["extent"]
-        kwargs = {"tile_center": center_, "tile_width": extent[0], "tile_height": extent[1]}
-    return events_from_windows(
-        table,
-        **options,
-        meta=provenance(clf, table),
-        **kwargs,
-    )
+    return events_from_scan(clf, table, **options)

@@ -104,12 +104,12 @@ def plot_probability(table_or_events, *, events=None, threshold=None, axes=None,
     ax.set_ylabel("jet probability")
     ax.set_xlabel("time (UTC)")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
     ax.figure.autofmt_xdate()
     return ax
 
 
-def plot_events_on_map(smap, events, *, axes=None, color="C1", annotate=True, **kwargs):
+def plot_events_on_map(smap, events, *, axes=None, color="cyan", annotate=True, **kwargs):
     """
     Draw events as their bounding boxes (and positions) on a sunpy map.
 
@@ -169,7 +169,7 @@ def plot_events_on_map(smap, events, *, axes=None, color="C1", annotate=True, **
     for row in events:
         ll = SkyCoord(row["boundbox_c1ll"], row["boundbox_c2ll"], frame=frame)
         ur = SkyCoord(row["boundbox_c1ur"], row["boundbox_c2ur"], frame=frame)
-        smap.draw_quadrangle(ll, axes=axes, top_right=ur, edgecolor=color, **kwargs)
+        smap.draw_quadrangle(ll, axes=axes, top_right=ur, **{"edgecolor": color, "lw": 1.5, **kwargs})
         position = SkyCoord(row["event_coord"].Tx, row["event_coord"].Ty, frame=frame)
         axes.plot_coord(position, "+", color=color, ms=8)
         if annotate:
@@ -177,8 +177,10 @@ def plot_events_on_map(smap, events, *, axes=None, color="C1", annotate=True, **
             text = Time(row["event_peaktime"]).strftime("%H:%M")
             if probability is not np.ma.masked:
                 text += f"  p={float(probability):.2f}"
-            x, y = smap.wcs.world_to_pixel(ur)
-            axes.annotate(text, (float(x), float(y)), color=color, fontsize="small", va="bottom", ha="right")
+            # Inside the box's lower-left corner, clipped to the map: boxes may reach beyond its edges.
+            x, y = smap.wcs.world_to_pixel(ll)
+            axes.text(float(x) + 1, float(y) + 1, text, color=color, fontsize="small", va="bottom", ha="left",
+                      clip_on=True)
     return axes
 
 

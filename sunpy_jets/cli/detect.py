@@ -1,0 +1,132 @@
+"""``sunpy-jets detect``: jet events in a long observation, written as VOEvent XML, HEK JSON and a summary plot."""
+
+import argparse
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``detect`` subcommand."""
+    parser = subparsers.add_parser(
+        "detect",
+        help="find jet events in a long sequence of FITS frames and export them for the HEK",
+        description=(
+            "Scan AIA frames (FITS files, glob patterns or a directory; any length, any field of view) with sliding "
+            "windows, merge the windows above the threshold into jet events, and write them into the output "
+            "directory as one VOEvent XML file per event (voevents/), HEK JSON (events.json), every window's "
+            "probability (windows.ecsv, positions as Tx/Ty columns) and a summary plot (summary.png)."
+        ),
+    )
+    parser.add_argument("inputs", nargs="+", metavar="FILES_OR_GLOB", help="FITS files, glob patterns or a directory")
+    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="directory for the results (created)")
+    parser.add_argument("--weights", metavar="DIR", help="model directory written by JetClassifier.save "
+                        "(default: bundled weights)")
+    parser.add_argument("--threshold", type=float, help="window probability that starts an event (default: the model's)")
+    parser.add_argument("--stride", type=int, default=1, help="model frames between window starts (default 1)")
+    parser.add_argument("--device", default="auto", help='"auto" (default), "cpu", "cuda" or "mps"')
+    parser.add_argument("--method", choices=("pool", "crop"), default="pool",
+                        help="tile features pooled from one pass over the frame (default) or cropped tiles (exact)")
+    parser.add_argument("--institute", help="frm_institute of the HEK records (your institute)")
+    parser.add_argument("--contact", help="frm_contact of the HEK records (your e-mail)")
+    parser.add_argument("--test", action="store_true", help="mark the VOEvents as a trial run (event_testflag)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    return parser
+
+
+def _summary_figure(windows, events, first_map):
+    import matplotlib
+
+    from sunpy_jets.visualization import plot_events_on_map, plot_probability
+
+    figure = matplotlib.figure.Figure(figsize=(13, 5), layout="constrained")
+    plot_probability(windows, events=events, threshold=events.meta.get("threshold"),
+                     axes=figure.add_subplot(1, 2, 1))
+    ax = figure.add_subplot(1, 2, 2, projection=first_map)
+    first_map.plot(axes=ax)
+    plot_events_on_map(first_map, events, axes=ax)
+    ax.set_title(f"{len(events)} jet event(s) on the first frame")
+    return figure
+
+
+def _flat_windows(windows):
+    """The scan table with plain columns (ECSV cannot store coordinates whose frame holds an observer)."""
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+    from astropy.table import QTable
+
+    flat = QTable()
+    for name in windows.colnames:
+        column = windows[name]
+        if isinstance(column, SkyCoord):
+            flat[f"{name}_tx"] = column.Tx.to(u.arcsec)
+            flat[f"{name}_ty"] = column.Ty.to(u.arcsec)
+        else:
+            flat[name] = column
+    for key, value in windows.meta.items():
+        if isinstance(value, SkyCoord):
+            flat.meta[f"{key}_tx"], flat.meta[f"{key}_ty"] = value.Tx.to(u.arcsec), value.Ty.to(u.arcsec)
+        elif isinstance(value, (str, int, float, bool, u.Quantity, tuple)):
+            flat.meta[key] = list(value) if isinstance(value, tuple) else value
+    return flat
+
+
+def _print_events(events):
+    if not len(events):
+        print("no jet events found")
+        return
+    print(f"{len(events)} jet event(s):")
+    print(f"{'start':<20} {'end':<20} {'peak':<20} {'prob':>5} {'Tx (arcsec)':>12} {'Ty (arcsec)':>12}")
+    for row in events:
+        coord = row["event_coord"]
+        print(
+            f"{row['event_starttime'].isot[:19]:<20} {row['event_endtime'].isot[:19]:<20} "
+            f"{row['event_peaktime'].isot[:19]:<20} {float(row['event_probability']):>5.2f} "
+            f"{coord.Tx.to_value('arcsec'):>12.1f} {coord.Ty.to_value('arcsec'):>12.1f}"
+        )
+
+
+def run(args) -> int:
+    """Run ``detect``; write the events and the summary into ``args.output`` and print where they are."""
+    from sunpy_jets import JetClassifier
+    from sunpy_jets.atomic import atomic_path
+    from sunpy_jets.cli.predict import _default_classifier
+    from sunpy_jets.inputs import iter_maps
+    from sunpy_jets.scanning import events_from_scan
+
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        from sunpy_jets.exceptions import InputError
+
+        raise InputError(f"--output {output} exists and is not a directory")
+    clf = JetClassifier.load(args.weights, device=args.device) if args.weights else _default_classifier(args.device)
+    data = args.inputs[0] if len(args.inputs) == 1 else args.inputs
+    if args.threshold is not None:
+        clf.threshold = clf._check_threshold(args.threshold)
+    windows = clf.scan(data, stride=args.stride, method=args.method, progress=args.progress)
+    events = events_from_scan(clf, windows)
+    # Kept in meta, so that the VOEvents and the HEK JSON both carry them.
+    if args.institute:
+        events.meta["frm_institute"] = args.institute
+    if args.contact:
+        events.meta["frm_contact"] = args.contact
+
+    output.mkdir(parents=True, exist_ok=True)
+    voevents = events.to_voevent(output / "voevents", test=args.test)
+    json_path = output / "events.json"
+    events.write(json_path)
+    windows_path = output / "windows.ecsv"
+    with atomic_path(windows_path) as tmp:
+        _flat_windows(windows).write(tmp, format="ascii.ecsv", overwrite=True)
+    first_map = next(iter_maps(data, need_exposure=False))
+    figure = _summary_figure(windows, events, first_map)
+    summary = output / "summary.png"
+    with atomic_path(summary) as tmp:
+        figure.savefig(tmp, format="png", dpi=100)
+
+    _print_events(events)
+    print(f"VOEvent XML: {len(voevents)} file(s) in {output / 'voevents'}")
+    print(f"HEK JSON:    {json_path}")
+    print(f"windows:     {windows_path}")
+    print(f"summary:     {summary}")
+    return 0
