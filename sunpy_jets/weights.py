@@ -42,7 +42,7 @@ __all__ = [
 CARD_NAME = "config.json"
 _FORMAT = "sunpy_jets-weights"
 _FORMAT_VERSION = 1
-_PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+ and torch.save's zip container
+_PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"}
 
 
 @dataclass
@@ -202,14 +202,22 @@ def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
     return card
 
 
-def _refuse_pickle(path: Path):
+def _is_safetensors(path: Path) -> bool:
+    """A safetensors file is an 8-byte little-endian header length followed by a JSON header."""
     with open(path, "rb") as f:
-        head = f.read(4)
-    if path.suffix in {".pt", ".pth", ".pkl", ".pickle", ".ckpt"} or head[:1] == _PICKLE_MAGIC[0] or head == _PICKLE_MAGIC[1]:
+        head = f.read(9)
+    if len(head) < 9 or head[8:9] != b"{":
+        return False
+    return 0 < int.from_bytes(head[:8], "little") < path.stat().st_size
+
+
+def _refuse_unsafe(path: Path):
+    if path.suffix in _PICKLE_SUFFIXES or not _is_safetensors(path):
         raise WeightsError(
-            f"{path} is a pickle (torch.save) file; sunpy_jets never unpickles files, because unpickling can run "
-            "arbitrary code. Convert it where you trust it: torch.load(path, weights_only=True), then "
-            "JetClassifier(config).model.load_state_dict(state) and .save(directory)"
+            f"{path} is not a safetensors file (a pickle or torch.save file?); sunpy_jets never unpickles files, "
+            "because unpickling can run arbitrary code. Convert it where you trust it: "
+            "torch.load(path, weights_only=True), then JetClassifier(config).model.load_state_dict(state) and "
+            ".save(directory)"
         )
 
 
@@ -247,7 +255,7 @@ def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, Mod
     path = Path(path).expanduser()
     if path.is_file():
         if path.name != CARD_NAME:
-            _refuse_pickle(path)
+            _refuse_unsafe(path)
             raise WeightsError(f"{path} is not a model directory or its {CARD_NAME}; give the directory save() wrote")
         path = path.parent
     if not path.is_dir():
@@ -262,7 +270,7 @@ def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, Mod
     weights_path = path / card.weights_file
     if not card.weights_file or "/" in card.weights_file or not weights_path.is_file():
         raise WeightsError(f"the weights file {card.weights_file!r} named by {card_path} is missing")
-    _refuse_pickle(weights_path)
+    _refuse_unsafe(weights_path)
     digest = sha256sum(weights_path)
     for expected, source in ((card.sha256, card_path), (expected_sha256, "the expected checksum")):
         if expected and digest != expected.lower():

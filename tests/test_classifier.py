@@ -200,3 +200,13 @@ def test_bad_input_raises_before_model_work(clf, eit_files):
         clf.predict_proba(np.ones((166, 166)))
     with pytest.raises(InputError, match="no frames"):
         clf.predict_proba([])
+
+
+@pytest.mark.parametrize("head_size", [8, 16, 32])
+def test_any_safetensors_header_length_loads(tmp_path, head_size):
+    """Header lengths whose low byte looks like a pickle opcode (0x80) must not be mistaken for pickles."""
+    config = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, head_size=head_size)
+    clf = JetClassifier(config, seed=0, device="cpu")
+    clf.save(tmp_path)
+    loaded = JetClassifier.load(tmp_path, device="cpu")
+    torch.testing.assert_close(loaded.model.state_dict(), clf.model.state_dict())
