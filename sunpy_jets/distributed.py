@@ -299,19 +299,11 @@ def _payload(clf):
     return weights, card, hashlib.sha256(weights).hexdigest()
 
 
-def _events(clf, table, options):
-    from .scanning import provenance
-
-    kwargs = {}
-    if "tile_center" not in table.colnames:
-        center, extent = table.meta["center"], table.meta["extent"]
-        kwargs = {"tile_center": center, "tile_width": extent[0], "tile_height": extent[1]}
-    return events_from_windows(table, **options, meta=provenance(clf, table), **kwargs)
-
-
-def scan_files(files, classifier, *, client=None, chunk_size=DEFAULT_CHUNK_SIZE, stride=1, threshold=None,
-               low_threshold=None, min_windows=1, merge_gap=0 * u.s, center=None, width=None, tiles=None, overlap=0.5,
-               method="pool", max_radius=DEFAULT_MAX_RADIUS, retries=2, progress=True) -> DistributedScanResult:  # fmt: skip
+def scan_files(
+    files, classifier, *, client=None, chunk_size=DEFAULT_CHUNK_SIZE, stride=1, threshold=None, low_threshold=None,
+    min_windows=1, merge_gap=0 * u.s, center=None, width=None, tiles=None, overlap=0.5, method="pool",
+    max_radius=DEFAULT_MAX_RADIUS, retries=2, progress=True,
+) -> DistributedScanResult:  # fmt: skip
     """
     Scan many FITS files on a Dask cluster and merge the windows into jet events.
 
@@ -400,10 +392,13 @@ def scan_files(files, classifier, *, client=None, chunk_size=DEFAULT_CHUNK_SIZE,
 def _run(paths, clf, client, options, event_options, chunk_size, retries, progress):
     from distributed import as_completed
 
+    from .scanning import events_from_scan
+
     batches = [paths[i : i + _HEADER_BATCH] for i in range(0, len(paths), _HEADER_BATCH)]
     headers = [r for batch in client.gather(client.map(_read_times, batches, retries=retries)) for r in batch]
     failed = {path: reason for path, date, reason in headers if date is None}
-    good = sorted(((date, path) for path, date, _ in headers if date is not None), key=lambda x: x[0].jd1 + x[0].jd2)
+    good = [(date, path) for path, date, _ in headers if date is not None]
+    good.sort(key=lambda item: (item[0].jd1, item[0].jd2))
     # The same time twice would stop a single-process scan; here the later file is left out and reported.
     seen, ordered = {}, []
     for date, path in good:
@@ -448,7 +443,7 @@ def _run(paths, clf, client, options, event_options, chunk_size, retries, progre
     table = vstack([o["table"] for o in outs], metadata_conflicts="silent") if len(outs) > 1 else outs[0]["table"]
     table.meta = dict(outs[0]["table"].meta)
     _warn_like_scan(clf.config, outs, short, gaps, times[0])
-    events = _events(clf, table, event_options)
+    events = events_from_scan(clf, table, **event_options)
     failed_table = QTable({"path": list(failed), "reason": list(failed.values())}, dtype=[str, str])
     if len(failed_table):
         warnings.warn(
@@ -480,4 +475,5 @@ def _warn_like_scan(config, outs, short, gaps, t_ref):
         )  # fmt: skip
     missing = sum(o["n_missing"] for o in outs)
     if missing:
-        warnings.warn(f"{missing} NaN or infinite pixels were replaced by their frame's median", InputWarning, stacklevel=4)
+        message = f"{missing} NaN or infinite pixels were replaced by their frame's median"
+        warnings.warn(message, InputWarning, stacklevel=4)
