@@ -181,3 +181,25 @@ def test_times_are_astropy_times(clf, maps):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.all((table["probability"] >= 0) & (table["probability"] <= 1))
+
+
+def test_memory_is_bounded_by_a_window_and_a_batch(clf, monkeypatch):
+    from sunpy_jets import scanning
+    from sunpy_jets.synthetic import make_observation
+
+    sizes = []
+    original = scanning._Scanner.flush
+
+    def recording(self):
+        original(self)
+        if self.features is not None:
+            sizes.append((len(self.features), len(self.thumbs)))
+
+    monkeypatch.setattr(scanning._Scanner, "flush", recording)
+    # A lazily rendered hour: frames are made one at a time as the scan reads them.
+    obs = make_observation(duration=1 * u.hour, cadence=24 * u.s, n_jets=0, n_distractors=0, shape=(32, 32),
+                           scale=SCALE, bad_frame_rate=0, seed=1)
+    table = clf.scan(obs)
+    assert len(table) == 150 - CONFIG.n_frames + 1
+    assert len(sizes) >= 150 // scanning._FRAME_BATCH
+    assert max(max(s) for s in sizes) <= CONFIG.n_frames - 1
