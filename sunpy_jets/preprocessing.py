@@ -366,7 +366,7 @@ def resample_time(stack: np.ndarray, times: Time, cadence: u.Quantity, *, max_ga
     n = int(np.floor(t[-1] / step + _CADENCE_TOLERANCE)) + 1
     grid = np.arange(n) * step
     if len(t) == n and np.all(np.abs(t - grid) <= _CADENCE_TOLERANCE * step):
-        return stack, times  # already on the model cadence
+        return stack, times[0] + grid * u.s  # already on the model cadence (within jitter): the grid times
     right = np.clip(np.searchsorted(t, grid, side="left"), 1, max(len(t) - 1, 1))
     left = right - 1
     span = np.where(t[right] > t[left], t[right] - t[left], 1.0)
