@@ -10,6 +10,7 @@ small field), the entry point must go on and say so with a package warning.
 import contextlib
 import io
 import json
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ import torch
 
 import astropy.units as u
 from astropy.coordinates import SkyCoord
+from astropy.table import QTable
 
 import sunpy.map
 
@@ -301,7 +303,7 @@ def test_sequence_entry_points(case, entry, frames, clf, tmp_path, request):
         assert not ours, [str(w.message) for w in ours]
     else:
         assert any(issubclass(w.category, InputWarning) for w in ours)
-        assert any(__import__("re").search(expected.match, str(w.message)) for w in ours), [str(w.message) for w in ours]
+        assert any(re.search(expected.match, str(w.message)) for w in ours), [str(w.message) for w in ours]
     if entry == "predict_proba":
         assert 0.0 <= result <= 1.0
     elif entry == "scan":
@@ -315,9 +317,14 @@ def _cli(argv):
     return rc, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.parametrize("command", ["predict", "detect"])
 @pytest.mark.parametrize("case", CLI_CASES)
-def test_cli_predict_bad_input(case, frames, weights_dir, tmp_path):
-    build, expected, _ = SEQUENCE_CASES[case]
+def test_cli_bad_input(case, command, frames, weights_dir, tmp_path, request):
+    build, expected, overrides = SEQUENCE_CASES[case]
+    if command == "detect" and isinstance(overrides.get("detect"), Proceed):
+        pytest.skip("detect proceeds on this input (checked in test_sequence_entry_points)")
+    if (case, command) in KNOWN_GAPS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[(case, command)]))
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     data, kwargs = build(frames, inputs)
@@ -329,9 +336,10 @@ def test_cli_predict_bad_input(case, frames, weights_dir, tmp_path):
     args = [str(d) for d in data] if isinstance(data, list) else [str(data)]
     if not args:
         args = [str(inputs / "nothing_*.fits")]
-    rc, out, err = _cli(["predict", *args, "--weights", str(weights_dir), "--device", "cpu"])
+    options = ["--output", str(tmp_path / "out"), "--no-progress"] if command == "detect" else []
+    rc, out, err = _cli([command, *args, "--weights", str(weights_dir), "--device", "cpu", *options])
     assert rc == 2, (out, err)
-    assert err.startswith("sunpy-jets predict: error: ")
+    assert err.startswith(f"sunpy-jets {command}: error: ")
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert not out
 
@@ -349,13 +357,34 @@ def test_cli_bad_weights_and_options(frames, weights_dir, tmp_path):
     torch.save({"w": torch.ones(1)}, pickled)
     for extra, message in (
         (["--weights", str(tmp_path / "nowhere")], "does not exist"),
-        (["--weights", str(pickled)], "is a pickle"),
+        (["--weights", str(pickled)], "pickle"),
         (["--weights", str(weights_dir), "--threshold", "1.5"], r"threshold must be in \[0, 1\]"),
         (["--weights", str(weights_dir), "--device", "abacus"], "unknown device 'abacus'"),
     ):
         rc, out, err = _cli(["predict", *paths, *extra])
-        assert rc == 2 and message.replace("\\", "") in err.replace("\\", "") or __import__("re").search(message, err), err
+        assert rc == 2 and re.search(message, err), err
         assert err.count("\n") == 1 and "Traceback" not in err
+
+
+TRAIN_CLI_CASES = {
+    "zero epochs": (["--epochs", "0"], "epochs must be a positive integer"),
+    "negative learning rate": (["--lr", "-1"], "lr must be a positive number"),
+    "image too small for the encoder": (["--image-size", "2"], "image_size is too small|at least 8 pixels"),
+    "zero batch size": (["--batch-size", "0"], "batch_size"),
+}
+
+
+@pytest.mark.parametrize("case", list(TRAIN_CLI_CASES))
+def test_cli_train_bad_options(case, tmp_path):
+    extra, match = TRAIN_CLI_CASES[case]
+    tiny = ["--image-size", "16", "--n-frames", "4", "--channels", "4", "--hidden-size", "4", "--n-train", "4",
+            "--n-val", "4"]  # fmt: skip
+    rc, out, err = _cli(["train", "--synthetic", "--output", str(tmp_path), "--no-progress", "--device", "cpu",
+                         *tiny, *extra])  # fmt: skip
+    assert rc == 2, (out, err)
+    assert err.startswith("sunpy-jets train: error: ") and err.count("\n") == 1
+    assert re.search(match, err), err
+    assert not list(tmp_path.glob("*.safetensors"))  # nothing trained, nothing written
 
 
 @pytest.mark.parametrize("which", ["wrong instrument", "mixed instruments"])
@@ -573,7 +602,7 @@ CATALOGUE_CASES = {
     "cache: item without label_id": (lambda: build_cache([{"data": []}], _tmp(), progress=False), InputError,
                                      "item 0 .* label_id"),  # fmt: skip
     "cache: manifest without download_dir": (
-        lambda: build_cache(__import__("astropy.table", fromlist=["QTable"]).QTable(), _tmp(), progress=False),
+        lambda: build_cache(QTable(), _tmp(), progress=False),
         InputError, "download_dir",
     ),
 }
