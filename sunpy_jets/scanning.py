@@ -7,7 +7,8 @@ each with `~sunpy_jets.preprocessing.FramePreprocessor`, resamples to the model 
 CNN **once**, and runs the LSTM over each window of ``config.n_frames`` frame features. Only the
 features of the current window (and a small thumbnail of its frames, for the centroid) are kept, so
 memory does not grow with the length of the observation. The cost of N frames is N frame encodings and
-N/stride short LSTM passes.
+N/stride short LSTM passes. Files are read and preprocessed a few frames ahead in a reader thread, so that
+decoding overlaps with the model's work.
 
 A gap between two frames longer than a window ends the current run of windows and starts a new one
 (with an `~sunpy_jets.exceptions.InputWarning`) instead of failing the whole observation.
@@ -19,6 +20,8 @@ Fields of view larger than the model's are tiled (see `sunpy_jets.tiling`).
 """
 
 import itertools
+import queue
+import threading
 import warnings
 from collections import deque
 
@@ -46,6 +49,8 @@ METHODS = ("pool", "crop")
 _FRAME_BATCH = 32
 # Sequences per LSTM batch.
 _WINDOW_BATCH = 1024
+# Frames read and preprocessed ahead of the model, in a reader thread.
+_READ_AHEAD = 4
 # Thumbnails used for the brightness-change centroid are at most this many pixels on a side.
 _THUMB_SIZE = 512
 
@@ -169,7 +174,8 @@ class _Scanner:
         self.n = config.n_frames
         self.stride = stride
         self.method = method
-        scale = np.abs([first_map.scale.axis1.to_value(u.arcsec / u.pix), first_map.scale.axis2.to_value(u.arcsec / u.pix)])
+        scale = np.abs([first_map.scale.axis1.to_value(u.arcsec / u.pix),
+                        first_map.scale.axis2.to_value(u.arcsec / u.pix)])
         extent = np.array(first_map.data.shape[::-1]) * scale
         too_large = bool(np.any(extent > config.fov_arcsec * (1 + _FOV_TOLERANCE)))
         if center is not None and tiles:
@@ -204,11 +210,14 @@ class _Scanner:
         self.next_win = 0
 
     # --- stream ------------------------------------------------------------------------------------------
-    def push(self, m):
+    def read(self, m):
+        """Spatial preprocessing of one map (thread-safe for one reader): ``(seconds since the first, frame)``."""
         frame = self.pre(m)
         if self.tiled:
             frame = self.grid.pad(frame)
-        t = float((m.date - self.t_ref).to_value(u.s))
+        return float((m.date - self.t_ref).to_value(u.s)), frame
+
+    def push(self, t, frame):
         new_run, gap, out = self.resampler.push(t, frame)
         if gap is not None:
             self.end_run(final=False)
@@ -341,6 +350,49 @@ class _Scanner:
         return table
 
 
+def _in_background(items, function, depth=_READ_AHEAD):
+    """
+    Yield ``function(item)`` for each item, computed in a reader thread up to ``depth`` items ahead.
+
+    File decoding and preprocessing (numpy, astropy and torch release the GIL) then overlap with the
+    model's work on earlier frames. Exceptions of the reader are raised here, in order.
+    """
+    results = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry):
+        while not stop.is_set():
+            try:
+                results.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work():
+        try:
+            for item in items:
+                if not put((True, function(item))):
+                    return
+            put((False, None))
+        except BaseException as e:  # noqa: BLE001 - handed over to the consumer, which raises it
+            put((None, e))
+
+    reader = threading.Thread(target=work, name="sunpy_jets-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            ok, value = results.get()
+            if ok is None:
+                raise value
+            if not ok:
+                return
+            yield value
+    finally:
+        stop.set()
+        reader.join()
+
+
 def _check_options(stride, method, overlap, tiles, max_radius, progress):
     stride = _check_int(stride, "stride")
     if method not in METHODS:
@@ -349,7 +401,9 @@ def _check_options(stride, method, overlap, tiles, max_radius, progress):
         raise InputError(f"overlap must be a number in [0, 1), not {overlap!r}")
     if tiles is not None and not isinstance(tiles, (bool, np.bool_)):
         raise InputTypeError(f"tiles must be None (automatic), True or False, not {tiles!r}")
-    if max_radius is not None and (isinstance(max_radius, bool) or not isinstance(max_radius, (int, float)) or max_radius <= 0):
+    if max_radius is not None and (
+        isinstance(max_radius, bool) or not isinstance(max_radius, (int, float)) or max_radius <= 0
+    ):
         raise InputError(f"max_radius must be a positive number of solar radii or None, not {max_radius!r}")
     return stride
 
@@ -433,8 +487,8 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
     show = clf.progress if progress is None else bool(progress)
     disable = not show or (total is not None and total < 4 * config.n_frames)
     with tqdm(total=total, unit="frame", desc="scanning", disable=disable) as bar:
-        for m in itertools.chain([first], maps):
-            scanner.push(m)
+        for t, frame in _in_background(itertools.chain([first], maps), scanner.read):
+            scanner.push(t, frame)
             bar.update(1)
     scanner.end_run(final=True)
     if scanner.skipped_runs:
@@ -523,12 +577,16 @@ def events_from_scan(clf, table, *, threshold=None, low_threshold=None, min_wind
     (1, '2011-01-20T09:07:00.000000', 'sunpy_jets')
     """
     threshold = clf.threshold if threshold is None else threshold
-    options = {"threshold": threshold, "low_threshold": low_threshold, "min_windows": min_windows, "merge_gap": merge_gap}
+    options = {
+        "threshold": threshold, "low_threshold": low_threshold, "min_windows": min_windows, "merge_gap": merge_gap
+    }
     kwargs = {}
     if "tile_center" not in table.colnames:
         center_, extent = table.meta.get("center"), table.meta.get("extent")
         if extent is None:
-            raise InputError("the scan table has no tile columns and no meta['extent']: give JetClassifier.scan's output")
+            raise InputError(
+                "the scan table has no tile columns and no meta['extent']: give JetClassifier.scan's output"
+            )
         kwargs = {"tile_center": center_, "tile_width": extent[0], "tile_height": extent[1]}
     return events_from_windows(table, **options, meta=provenance(clf, table), **kwargs)
 
@@ -579,7 +637,9 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
     (0, 0.99, '304')
     """
     threshold = clf.threshold if threshold is None else threshold
-    options = {"threshold": threshold, "low_threshold": low_threshold, "min_windows": min_windows, "merge_gap": merge_gap}
+    options = {
+        "threshold": threshold, "low_threshold": low_threshold, "min_windows": min_windows, "merge_gap": merge_gap
+    }
     # Check the merging options on no windows before hours of scanning, not after.
     empty = QTable({"start_time": Time([], format="mjd"), "end_time": Time([], format="mjd"), "probability": []})
     events_from_windows(empty, **options)

@@ -22,7 +22,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="directory for the results (created)")
     parser.add_argument("--weights", metavar="DIR", help="model directory written by JetClassifier.save "
                         "(default: bundled weights)")
-    parser.add_argument("--threshold", type=float, help="window probability that starts an event (default: the model's)")
+    parser.add_argument("--threshold", type=float,
+                        help="window probability that starts an event (default: the model's)")
     parser.add_argument("--stride", type=int, default=1, help="model frames between window starts (default 1)")
     parser.add_argument("--device", default="auto", help='"auto" (default), "cpu", "cuda" or "mps"')
     parser.add_argument("--method", choices=("pool", "crop"), default="pool",

@@ -71,7 +71,9 @@ def plot_probability(table_or_events, *, events=None, threshold=None, axes=None,
         table, events = table_or_events, _as_events(events)
         missing = [c for c in ("start_time", "end_time", "probability") if c not in table.colnames]
         if missing:
-            raise InputError(f"the scan table lacks the column(s) {', '.join(missing)}; give JetClassifier.scan's output")
+            raise InputError(
+                f"the scan table lacks the column(s) {', '.join(missing)}; give JetClassifier.scan's output"
+            )
     else:
         raise InputTypeError(
             f"plot_probability needs a scan table or JetEvents, not {type(table_or_events).__name__}"
@@ -190,7 +192,7 @@ def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=20
 
     Parameters
     ----------
-    maps_or_sequence : `~sunpy.map.MapSequence`, list of `~sunpy.map.GenericMap` or `~sunpy_jets.preprocessing.PreparedSequence`
+    maps_or_sequence : `~sunpy.map.MapSequence`, list of maps, or `~sunpy_jets.preprocessing.PreparedSequence`
         The frames (sunpy maps are drawn with their coordinates; a prepared sequence as the model sees it).
     probability : float or array-like, optional
         The window's jet probability, or one value per frame (e.g. of the window ending at each frame).
