@@ -21,8 +21,10 @@ import torch
 import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
+from astropy.wcs import WCS
 
 import sunpy.map
+from ndcube import NDCube, NDCubeSequence
 
 from sunpy_jets import JetClassifier
 from sunpy_jets.cli import main as cli_main
@@ -139,6 +141,15 @@ def _save(maps, folder):
     return paths
 
 
+def _spectral_wcs():
+    """A 3-D WCS with a wavelength axis where the time axis should be."""
+    wcs = WCS(naxis=3)
+    wcs.wcs.ctype = ["HPLN-TAN", "HPLT-TAN", "WAVE"]
+    wcs.wcs.cunit = ["arcsec", "arcsec", "m"]
+    wcs.wcs.cdelt = [0.6, 0.6, 1e-10]
+    return wcs
+
+
 def _drop_dates(m):
     return _remap(m, drop=("date-obs", "date_obs", "t_obs", "date-beg", "date-avg", "date_beg", "date_avg", "date"))
 
@@ -217,6 +228,20 @@ SEQUENCE_CASES = {
     "2-D array": (lambda f, p: (np.ones((96, 96)), {}), Refuse(InputTypeError, "bare 2-D array"), {}),
     "tensor": (lambda f, p: (torch.ones(6, 96, 96), {}), Refuse(InputTypeError, "tensor has no times"), {}),
     "dict": (lambda f, p: ({"frames": f}, {}), Refuse(InputTypeError, "cannot use a dict"), {}),
+    "None": (lambda f, p: (None, {}), Refuse(InputTypeError, "cannot use a NoneType"), {}),
+    "bytes": (lambda f, p: (b"frame.fits", {}), Refuse(InputTypeError, "cannot use a bytes"), {}),
+    "2-D NDCube": (lambda f, p: (NDCube(f[0].data, wcs=f[0].wcs), {}), Refuse(InputError, "must be 3-D"), {}),
+    "NDCube without a time axis": (
+        lambda f, p: (NDCube(np.ones((N, 96, 96)), wcs=_spectral_wcs()), {}), Refuse(InputError, "no time axis"), {},
+    ),
+    "NDCubeSequence of 3-D cubes": (
+        lambda f, p: (NDCubeSequence([NDCube(np.ones((N, 96, 96)), wcs=_spectral_wcs())]), {}),
+        Refuse(InputError, "cube 0 .* must be a 2-D NDCube"), {},
+    ),
+    "NDCubeSequence without times": (
+        lambda f, p: (NDCubeSequence([NDCube(m.data, wcs=m.wcs, meta={}) for m in f]), {}),
+        Refuse(InputError, "cube 0 .* has no time"), {},
+    ),
     "cutout centre off the field": (lambda f, p: (f, OFF_DISK), Refuse(InputError, "outside the field of view"), {}),
     "centre not a SkyCoord": (lambda f, p: (f, {"center": (0, 0)}), Refuse(InputTypeError, "center must be a SkyCoord"), {}),
     "width not an angle": (
