@@ -22,7 +22,7 @@ from sunpy_jets import JetClassifier
 from sunpy_jets.datasets.cache import read_cache_index, read_cached_sequence, write_cached_sequence
 from sunpy_jets.events import JetEvents
 from sunpy_jets.datasets import JetSequenceDataset
-from sunpy_jets.exceptions import FileFormatError, InputWarning, TrainingError, WeightsError
+from sunpy_jets.exceptions import FileFormatError, HEKFormatError, InputWarning, TrainingError, WeightsError
 from sunpy_jets.model import JetModelConfig
 from sunpy_jets.training import TrainingRecipe, load_checkpoint
 from sunpy_jets.training.checkpoint import CHECKPOINT_NAME
@@ -255,3 +255,29 @@ def test_json_events_round_trip_nasty_text(tmp_path):
         assert again.meta[key] == value
     record = again.to_hek()[0]
     assert record["event_description"] == NASTY and record["frm_institute"] == NASTY
+
+
+@pytest.mark.parametrize("entity", ["external", "expansion"])
+def test_voevent_reader_expands_no_entities(entity, tmp_path):
+    """Hostile XML (XXE reading a local file, nested entity expansion) is neither resolved nor expanded."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    record = _events().to_hek()[0]
+    record["event_description"] = "PLACEHOLDER"
+    text = write_voevent(record, tmp_path / "out").read_text(encoding="utf-8")
+    if entity == "external":
+        doctype = f'<!DOCTYPE voe:VOEvent [<!ENTITY x SYSTEM "file://{secret}">]>'
+    else:
+        doctype = ('<!DOCTYPE voe:VOEvent [<!ENTITY a "TOP-SECRETTOP-SECRET">'
+                   + "".join(f'<!ENTITY {c} "&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};">'
+                             for p, c in zip("abcdefg", "bcdefgh")) + "]>")  # fmt: skip
+    name = "x" if entity == "external" else "h"
+    head, rest = text.split("?>", 1) if text.startswith("<?xml") else ("", text)
+    hostile = (head + "?>" if head else "") + doctype + rest.replace("PLACEHOLDER", f"&{name};")
+    path = tmp_path / "hostile.xml"
+    path.write_text(hostile, encoding="utf-8")
+    try:
+        back = read_voevent(path)
+    except (HEKFormatError, FileFormatError):
+        return  # refusing the file is as good as not expanding it
+    assert "TOP-SECRET" not in json.dumps(back, default=str)
