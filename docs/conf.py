@@ -114,7 +114,7 @@ from sunpy_sphinx_theme import PNG_ICON  # noqa: E402
 html_theme = "sunpy"
 html_title = f"{project} v{version}"
 html_static_path = ["_static"]
-html_css_files = []
+html_css_files = ["sunpy_jets.css"]
 html_theme_options = {
     # The theme injects sunpy.org's GoatCounter analytics when the site root is sunpy.org (its
     # default); this is not sunpy.org, and an empty URL switches analytics off altogether.

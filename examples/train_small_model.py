@@ -37,7 +37,9 @@ from sunpy_jets.visualization import (
 # A tiny model: 10 frames (4 minutes at 24 s), a 120″ field at 32 × 32 pixels, three encoder stages.
 # Every preprocessing constant lives in the configuration and is saved with the weights.
 
-config = JetModelConfig(image_size=32, n_frames=10, fov_arcsec=120, channels=(8, 16, 16), hidden_size=16)
+config = JetModelConfig(
+    image_size=32, n_frames=10, fov_arcsec=120, channels=(8, 16, 16), hidden_size=16
+)
 clf = JetClassifier(config, device="cpu", seed=0, progress=False)
 print(clf)
 
@@ -64,9 +66,9 @@ def make_set(n, first_seed):
     return torch.stack(frames), np.array(labels)
 
 
-x_train, y_train = make_set(64, 0)
-x_val, y_val = make_set(24, 10_000)
-x_test, y_test = make_set(24, 20_000)
+x_train, y_train = make_set(48, 0)
+x_val, y_val = make_set(16, 10_000)
+x_test, y_test = make_set(16, 20_000)
 train = TensorJetDataset(x_train, y_train, augment=True, seed=0)  # random flips and 90° rotations
 validation = TensorJetDataset(x_val, y_val)
 test = TensorJetDataset(x_test, y_test)
@@ -78,7 +80,7 @@ print(f"train {len(train)}, validation {len(validation)}, test {len(test)} seque
 # schedule, weight decay, augmentation) stays as published. A checkpoint is written after every epoch,
 # so an interrupted run would resume from it.
 
-recipe = TrainingRecipe(lr=1e-2, batch_size=8, epochs=10, patience=None)
+recipe = TrainingRecipe(lr=1e-2, batch_size=8, epochs=8, patience=None)
 with tempfile.TemporaryDirectory() as checkpoints:
     history = clf.fit(train, validation, recipe=recipe, checkpoint_dir=checkpoints)
 print(history.to_table()["epoch", "train_loss", "val_loss", "val_f1"])
