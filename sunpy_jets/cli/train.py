@@ -8,7 +8,9 @@ published recipe, evaluates on the test split and prints the results beside the 
 """
 
 import argparse
+import contextlib
 import json
+import os
 from pathlib import Path
 
 __all__ = ["add_parser", "run", "PUBLISHED"]
@@ -103,13 +105,16 @@ def _print_scores(title, scores, published=None):
 
 def _train(args, config, train, val, data_description, val_positions=None):
     from sunpy_jets import JetClassifier
-    from sunpy_jets.training import evaluate
+    from sunpy_jets.training import evaluate, fit
 
     output = Path(args.output)
     checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output / "checkpoint"
-    clf = JetClassifier(config, device=args.device, seed=args.seed, progress=not args.no_progress)
+    ctx = getattr(args, "distributed", None)
+    device = args.device if ctx is None else ctx.device
+    clf = JetClassifier(config, device=device, seed=args.seed, progress=not args.no_progress)
     recipe = _recipe(args)
-    history = clf.fit(train, val, recipe=recipe, checkpoint_dir=checkpoint_dir, data_description=data_description)
+    history = fit(clf, train, val, recipe=recipe, checkpoint_dir=checkpoint_dir, data_description=data_description,
+                  distributed=ctx)  # fmt: skip
     if val_positions is not None:
         clf.card.metrics["validation"] = evaluate(clf, val, positions=val_positions, beta=recipe.beta)
     print(f"trained {len(history)} epochs ({history.stopped}); best epoch {history.best_epoch}, "
@@ -144,8 +149,9 @@ def _run_synthetic(args):
         test, test_pos = synthetic_dataset(args.n_test, split="test", **common)
         clf.card.metrics["test"] = evaluate(clf, test, positions=test_pos, beta=recipe.beta)
         _print_scores("test", clf.card.metrics["test"])
-    clf.save(args.output)
-    print(f"model saved to {args.output}")
+    if _is_main(args):
+        clf.save(args.output)
+        print(f"model saved to {args.output}")
     return 0
 
 
@@ -192,13 +198,16 @@ def _run_cs433(args):
     n_events = len(np.unique(catalogue["sol_event"]))
     print(f"{len(catalogue)} jets from {n_events} HEK events and {len(nonjets)} non-jets: {len(manifest)} JSOC queries")
     download_dir = Path(args.download_dir) if args.download_dir else output / "downloads"
-    report = download(manifest, download_dir, email=email, progress=progress)
-    ok = np.isin(np.asarray(report["status"]), ["cached", "downloaded"])
-    if not ok.any():
-        first = report["error"][0] if len(report) else ""
-        raise DownloadError(f"no sequence could be downloaded from JSOC (first error: {first})")
     cache_dir = Path(args.cache_dir) if args.cache_dir else output / "cache"
-    build_cache(manifest, cache_dir, config=config, download_dir=download_dir, progress=progress)
+    if _is_main(args):  # under torchrun rank 0 downloads and caches, the others wait for it
+        report = download(manifest, download_dir, email=email, progress=progress)
+        ok = np.isin(np.asarray(report["status"]), ["cached", "downloaded"])
+        if not ok.any():
+            first = report["error"][0] if len(report) else ""
+            raise DownloadError(f"no sequence could be downloaded from JSOC (first error: {first})")
+        build_cache(manifest, cache_dir, config=config, download_dir=download_dir, progress=progress)
+    if getattr(args, "distributed", None) is not None:
+        args.distributed.barrier()
     index = read_cache_index(cache_dir, config=config)
     train_idx, val_idx, test_idx = grouped_split(index["group"], labels=index["target"], seed=args.seed)
     train = JetSequenceDataset(index, train_idx, augment=True, seed=args.seed)
@@ -213,14 +222,29 @@ def _run_cs433(args):
     clf, recipe = _train(args, config, train, val, description, index["center"][val_idx])
     clf.card.metrics["test"] = evaluate(clf, test, positions=index["center"][test_idx], beta=recipe.beta)
     _print_scores("test split", clf.card.metrics["test"], PUBLISHED)
-    clf.save(output)
-    (output / "test_metrics.json").write_text(json.dumps(clf.card.metrics["test"], indent=2))
-    print(f"model saved to {output}")
+    if _is_main(args):
+        clf.save(output)
+        (output / "test_metrics.json").write_text(json.dumps(clf.card.metrics["test"], indent=2))
+        print(f"model saved to {output}")
     return 0
 
 
+def _is_main(args):
+    ctx = getattr(args, "distributed", None)
+    return ctx is None or ctx.is_main
+
+
 def run(args) -> int:
-    """Run ``train``."""
-    if args.synthetic:
-        return _run_synthetic(args)
-    return _run_cs433(args)
+    """Run ``train`` (one process per GPU with DistributedDataParallel when started by ``torchrun``)."""
+    from sunpy_jets.training.ddp import cleanup_distributed, launched_by_torchrun, setup_distributed
+
+    args.distributed = setup_distributed() if launched_by_torchrun() else None
+    with contextlib.ExitStack() as stack:
+        stack.callback(cleanup_distributed, args.distributed)
+        if not _is_main(args):
+            # The other ranks train their shards silently: rank 0 reports, saves and writes checkpoints.
+            args.no_progress = True
+            stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, "w"))))
+        if args.synthetic:
+            return _run_synthetic(args)
+        return _run_cs433(args)

@@ -209,6 +209,7 @@ def fit(
     progress=None,
     callbacks=None,
     data_description=None,
+    distributed=None,
 ) -> TrainingHistory:
     """
     Train a classifier and keep the weights of its best validation epoch.
@@ -235,6 +236,11 @@ def fit(
         ``callback(record, classifier)`` with the epoch's record; returning ``True`` stops training.
     data_description : dict, optional
         JSON-serialisable description of the data (source, split, seeds), stored in the model card.
+    distributed : `~sunpy_jets.training.ddp.DistributedContext`, optional
+        This process's place in a DistributedDataParallel run (from
+        `~sunpy_jets.training.ddp.setup_distributed` under ``torchrun``): each rank trains on its
+        shard of every step, gradients are averaged, and only rank 0 shows progress and writes
+        checkpoints. See `sunpy_jets.training.ddp`.
 
     Returns
     -------
@@ -283,15 +289,23 @@ def fit(
         raise InputTypeError("callbacks must be callables taking (record, classifier)")
     progress = classifier.progress if progress is None else bool(progress)
     device, model = classifier.device, classifier.model
+    # Under DDP only rank 0 reports and writes; every rank steps on its shard with the wrapped model.
+    main = distributed is None or distributed.is_main
+    progress = progress and main
 
     train_set = train
     if recipe.augment and not getattr(train, "augment", False):
         train_set = _Augmented(train, recipe.seed)
     generator = torch.Generator()
+    sampler, batch_size = None, recipe.batch_size
+    if distributed is not None:
+        sampler, batch_size = distributed.sampler(train_set, seed=recipe.seed), distributed.shard_batch_size(batch_size)
     train_loader = DataLoader(
-        train_set, batch_size=recipe.batch_size, shuffle=True, generator=generator, num_workers=recipe.num_workers,
+        train_set, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, generator=generator,
+        num_workers=recipe.num_workers,
         pin_memory=device.type == "cuda",
     )  # fmt: skip
+    train_model = model if distributed is None else distributed.wrap(model)
     val_loader = DataLoader(validation, batch_size=max(recipe.batch_size, classifier.batch_size), shuffle=False)
     pos_weight = None if recipe.pos_weight is None else torch.tensor(float(recipe.pos_weight), device=device)
     criterion = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
@@ -324,7 +338,7 @@ def fit(
         generator.manual_seed(recipe.seed)
 
     def write_checkpoint(next_epoch, done):
-        if checkpoint_dir is None:
+        if checkpoint_dir is None or not main:
             return
         payload = {
             "model": model.state_dict(),
@@ -349,13 +363,15 @@ def fit(
         started = time.perf_counter()
         if hasattr(train_set, "set_epoch"):
             train_set.set_epoch(epoch)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         model.train()
         total, count = 0.0, 0
         for x, y in tqdm(train_loader, desc=f"epoch {epoch}", unit="batch", disable=not progress, leave=False):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True).float().reshape(-1)
             optimizer.zero_grad(set_to_none=True)
             with _autocast(device, recipe):
-                logits = model(x)
+                logits = train_model(x)
             loss = criterion(logits.float(), y)
             if not torch.isfinite(loss):
                 raise TrainingError(
@@ -370,6 +386,8 @@ def fit(
             scaler.update()
             total += float(loss.detach()) * len(y)
             count += len(y)
+        if distributed is not None:
+            total, count = distributed.sum(total, count)
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
@@ -398,6 +416,8 @@ def fit(
         if stop:
             break
     bar.close()
+    if distributed is not None:
+        distributed.unwrap(model)
     if best_state is None:
         raise TrainingError("no epoch was trained: recipe.epochs must be at least 1")
     model.load_state_dict(best_state)
