@@ -55,7 +55,13 @@ def training_windows(n, *, seed=0, config=TINY_CONFIG):
 
 
 def train_tiny_classifier(*, n=80, epochs=25, seed=0):
-    """A `JetClassifier` with `TINY_CONFIG` trained on generated windows (a few seconds on a CPU)."""
+    """
+    A `JetClassifier` with `TINY_CONFIG` trained on generated windows (about 15 s on two idle cores).
+
+    With ``seed=0`` the model finds the three jets of `three_jet_observation` and nothing else (checked by
+    ``test_detect.py``); so small a model is not reliable for every seed (seed 1 gives false alarms at
+    the start of the observation and merges the last two jets), so keep the seed when changing the test.
+    """
     x, y = training_windows(n, seed=seed)
     clf = JetClassifier(TINY_CONFIG, device="cpu", seed=seed, progress=False)
     model = clf.model.train()
