@@ -121,6 +121,10 @@ class ModelCard:
         threshold = d.get("threshold", 0.5)
         if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
             raise WeightsError(f"the model card's threshold must be a number in [0, 1], not {threshold!r}")
+        for name, kind in (("name", str), ("description", str), ("sha256", str), ("weights_file", str),
+                           ("created", str), ("package_version", str), ("training", dict), ("metrics", dict)):
+            if name in d and not isinstance(d[name], kind):
+                raise WeightsError(f"the model card's {name} must be a {kind.__name__}, not {d[name]!r:.60}")
         return cls(**d)
 
 
