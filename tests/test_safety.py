@@ -281,3 +281,18 @@ def test_voevent_reader_expands_no_entities(entity, tmp_path):
     except (HEKFormatError, FileFormatError):
         return  # refusing the file is as good as not expanding it
     assert "TOP-SECRET" not in json.dumps(back, default=str)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [("weights_file", None, "weights_file must be a str"), ("weights_file", 5, "weights_file must be a str"),
+     ("sha256", 5, "sha256 must be a str"), ("metrics", [1], "metrics must be a dict"),
+     ("threshold", "0.5", "threshold must be a number"), ("config", None, "configuration is invalid"),
+     ("evil", 1, "unknown fields")],
+)  # fmt: skip
+def test_edited_model_card_is_refused(saved, field, value, match):
+    directory, card = saved
+    card[field] = value
+    (directory / "config.json").write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match=match):
+        JetClassifier.load(directory)
