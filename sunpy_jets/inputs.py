@@ -219,10 +219,15 @@ def check_map(m, *, index: int = 0, need_exposure: bool = True) -> None:
     data = np.asarray(m.data)
     if data.ndim != 2:
         raise InputError(f"{where} is {data.ndim}-D; each frame must be a 2-D image")
-    finite = np.isfinite(data)
-    if not finite.any():
+    # One pass without temporaries: the largest non-NaN value tells both checks apart (full-disk frames are large).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN frame is reported below
+        largest = np.nanmax(data) if data.size else np.nan
+    if np.isnan(largest) or (np.isinf(largest) and not np.isfinite(data).any()):
         raise InputError(f"{where} holds no finite pixel (all NaN or Inf)")
-    if not (data[finite] > 0).any():
+    if largest == np.inf:
+        largest = np.max(data[np.isfinite(data)])
+    if not largest > 0:
         raise InputError(f"{where} is all zero or negative: an empty or corrupt exposure")
 
 

@@ -262,6 +262,23 @@ class FramePreprocessor:
         out[ys.start - self.y0 : ys.stop - self.y0, xs.start - self.x0 : xs.stop - self.x0] = data[ys, xs]
         return out
 
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        """Max-pool to the model scale, ignoring NaN/Inf pixels (NaN where a block holds no valid pixel)."""
+        py, px = int(self.pool[1]), int(self.pool[0])
+
+        def pool(t):
+            return F.max_pool2d(t[None, None], kernel_size=(py, px))[0, 0] if py > 1 or px > 1 else t
+
+        # Max-pooling propagates NaN and Inf, so one pass over a full frame shows whether any pixel is bad;
+        # only then is the frame read again to mask them (full-disk frames make this pass count).
+        pooled = pool(x)
+        if torch.isfinite(pooled).all():
+            return pooled
+        finite = torch.isfinite(x)
+        self.n_missing += int(x.numel() - finite.sum()) - self._n_outside
+        pooled = pool(torch.where(finite, x, torch.tensor(float("-inf"))))
+        return torch.where(torch.isinf(pooled), torch.tensor(float("nan")), pooled)
+
     def __call__(self, m) -> np.ndarray:
         """
         Preprocess one frame into a float32 array in DN/s (NaN where there is no data).
@@ -269,15 +286,9 @@ class FramePreprocessor:
         The array has the model grid's shape (the data's own shape at model scale if ``full_frame``).
         """
         x = torch.from_numpy(np.ascontiguousarray(self._cut(np.asarray(m.data)), dtype=np.float32))
-        finite = torch.isfinite(x)
-        self.n_missing += int(x.numel() - finite.sum()) - self._n_outside
+        x = self._pool(x)
         if self.config.exposure_normalize:
             x = x / float(m.meta["exptime"])
-        x = torch.where(finite, x, torch.tensor(float("-inf")))
-        py, px = int(self.pool[1]), int(self.pool[0])
-        if py > 1 or px > 1:
-            x = F.max_pool2d(x[None, None], kernel_size=(py, px))[0, 0]
-        x = torch.where(torch.isinf(x), torch.tensor(float("nan")), x)
         if self.resize_to is not None:
             fill = torch.nanmedian(x) if torch.isfinite(x).any() else torch.tensor(0.0)
             mode = "area" if self.resize_to[0] < x.shape[0] else "bilinear"
