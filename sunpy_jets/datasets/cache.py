@@ -213,6 +213,32 @@ def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, 
     return npz_path
 
 
+def _check_sidecar_fields(meta, json_path):
+    """FileFormatError unless the fields readers use have the types `write_cached_sequence` writes."""
+
+    def bad(field):
+        return FileFormatError(f"{json_path} has an invalid {field!r} (edited or corrupt): rebuild this entry")
+
+    for field in ("label_id", "label", "group", "sha256"):
+        if not isinstance(meta.get(field), str):
+            raise bad(field)
+    if meta.get("target") not in (0, 1) or isinstance(meta.get("target"), bool):
+        raise bad("target")
+    times, shape, center = meta.get("times"), meta.get("shape"), meta.get("center")
+    if not (isinstance(times, list) and times and all(isinstance(t, str) for t in times)):
+        raise bad("times")
+    if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(n, int) and n > 0 for n in shape)
+            and shape[0] == len(times)):  # fmt: skip
+        raise bad("shape")
+    if not (isinstance(center, dict) and all(isinstance(center.get(k), (int, float)) for k in ("Tx", "Ty"))
+            and isinstance(center.get("obstime"), (str, type(None)))):  # fmt: skip
+        raise bad("center")
+    try:
+        Time([*times, *([center["obstime"]] if center["obstime"] else [])], format="isot", scale="utc")
+    except ValueError as exc:
+        raise bad("times") from exc
+
+
 def _read_sidecar(json_path, config, verify):
     """The sidecar dict of a valid entry; FileFormatError (or InputError on a config mismatch) otherwise."""
     npz_path = json_path.with_suffix(".npz")
@@ -222,6 +248,7 @@ def _read_sidecar(json_path, config, verify):
         raise FileFormatError(f"cache sidecar {json_path} is unreadable ({exc}): rebuild this entry") from exc
     if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT or meta.get("version") != CACHE_VERSION:
         raise FileFormatError(f"{json_path} is not a version-{CACHE_VERSION} sunpy_jets cache sidecar: rebuild it")
+    _check_sidecar_fields(meta, json_path)
     if config is not None and meta.get("config_hash") != config_hash(config):
         raise InputError(
             f"{json_path} was built with other preprocessing constants ({meta.get('config')}): "
