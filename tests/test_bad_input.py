@@ -21,6 +21,7 @@ import torch
 import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
+from astropy.time import Time
 from astropy.wcs import WCS
 
 import sunpy.map
@@ -672,3 +673,35 @@ def test_matrix_size():
     total += len(CATALOGUE_CASES)
     assert len(refused) >= 25
     assert total >= 75
+
+
+SIDECAR_EDITS = {
+    "shape is text": ("shape", "abc"),
+    "no shape": ("shape", _DROP),
+    "target is text": ("target", "x"),
+    "times are not times": ("times", ["yesterday"] * N),
+    "centre is text": ("center", "x"),
+    "checksum is a number": ("sha256", 5),
+}
+
+
+@pytest.mark.parametrize("case", list(SIDECAR_EDITS))
+def test_edited_cache_sidecar_is_reported_not_served(case, tmp_path):
+    from sunpy_jets.datasets.cache import read_cache_index, read_cached_sequence, write_cached_sequence
+
+    times = Time("2012-07-19T07:30:00") + np.arange(N) * 24 * u.s
+    center = SkyCoord(600 * u.arcsec, -200 * u.arcsec, frame="helioprojective", observer="earth", obstime=times[0])
+    write_cached_sequence(tmp_path, "sjh_1", np.ones((N, 32, 32), np.float32), target=1, group="g", times=times,
+                          center=center, config=CONFIG)  # fmt: skip
+    sidecar = tmp_path / "sjh_1.json"
+    meta = json.loads(sidecar.read_text())
+    field, value = SIDECAR_EDITS[case]
+    if value is _DROP:
+        del meta[field]
+    else:
+        meta[field] = value
+    sidecar.write_text(json.dumps(meta))
+    with pytest.raises(FileFormatError, match="sjh_1"):
+        read_cached_sequence(tmp_path, "sjh_1", config=CONFIG)
+    with pytest.warns(InputWarning, match="1 cache entry .* left out"):
+        assert len(read_cache_index(tmp_path, config=CONFIG)) == 0
