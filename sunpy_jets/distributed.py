@@ -145,7 +145,7 @@ def _worker_classifier(payload):
 
 def _scan_chunk(payload, spec):
     """Scan one chunk; return its windows, the files that failed, and the warnings raised."""
-    from .scanning import _Scanner, scan
+    from .scanning import _in_background, _Scanner, scan
 
     clf = _worker_classifier(payload)
     config = clf.config
@@ -182,24 +182,14 @@ def _scan_chunk(payload, spec):
             scanner = _Scanner(clf, reference, **spec["options"])
             files = list(spec["files"])
             if spec["k0"] > 0:
-                # Pick up the run where a single-process scan is at grid point k0: the run's time origin, the
-                # grid index, and the frame before the one that emits grid point k0 (the left side of the
-                # interpolation), which is state, not a frame the chunk pushes.
                 prev = load(files[0])
                 files = files[1:]
                 if prev is not None:
-                    frame = scanner.pre(prev)
-                    resampler = scanner.resampler
-                    resampler.t0 = float((spec["run_start"] - scanner.t_ref).to_value(u.s))
-                    resampler.k = spec["k0"]
-                    resampler.prev = (
-                        float((prev.date - scanner.t_ref).to_value(u.s)),
-                        scanner.grid.pad(frame) if scanner.tiled else frame,
-                    )
-            for path in files:
-                m = load(path)
-                if m is not None:
-                    scanner.push(m)
+                    _resume(scanner, spec["run_start"], spec["k0"], prev)
+            # Files are decoded in a reader thread while the model works, as in a single-process scan.
+            maps = (m for m in map(load, files) if m is not None)
+            for t, frame in _in_background(maps, scanner.read):
+                scanner.push(t, frame)
             scanner.flush()
             n_rows = spec["n_windows"] * len(scanner.grid)
             result.update(
@@ -208,6 +198,19 @@ def _scan_chunk(payload, spec):
             )  # fmt: skip
     result["warnings"] = [str(w.message) for w in caught if issubclass(w.category, InputWarning)]
     return result
+
+
+def _resume(scanner, run_start, k0, prev):
+    """
+    Put a fresh scanner where a single-process scan of the whole run is at model frame ``k0``.
+
+    That is the run's time origin, the grid index, and the frame before the one that emits grid point
+    ``k0`` (the left side of its interpolation), which is state, not a frame the chunk pushes.
+    """
+    resampler = scanner.resampler
+    resampler.t0 = float((run_start - scanner.t_ref).to_value(u.s))
+    resampler.k = k0
+    resampler.prev = scanner.read(prev)
 
 
 # -------------------------------------------------------------------------------------------------
