@@ -29,6 +29,7 @@ observatory) and labels them, as `sunpy.net.hek.HEKTable` does, with an Earth ob
 """
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -553,16 +554,27 @@ class JetEvents:
         >>> again["event_coord"][0].Ty
         <Latitude -1003. arcsec>
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise InputTypeError(f"path must be a file path, not {type(path).__name__}")
         path = Path(path)
+        if path.is_dir():
+            raise InputError(f"{path} is a directory; give the name of the JSON file to write")
         if path.exists() and not overwrite:
             raise InputError(f"{path} exists; pass overwrite=True to replace it")
         extra = {name: _column_kind(self._table[name]) for name in self._table.colnames if name not in _CORE_COLUMNS}
+        # A missing number (NaN) is null in HEK JSON, as in the HEK's own responses; read() turns it back into NaN.
+        records = [{k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in r.items()}
+                   for r in self.to_hek(time_precision=6)]  # fmt: skip
         content = {
-            "result": self.to_hek(time_precision=6),
+            "result": records,
             "overmax": False,
             _META_KEY: {"version": _package_version, "meta": _encode_meta(self.meta), "columns": extra},
         }
-        return atomic_write_text(path, json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False))
+        try:
+            text = json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"the events cannot be written as JSON ({exc}): give meta and columns JSON values") from exc
+        return atomic_write_text(path, text)
 
     @classmethod
     def read(cls, path):
