@@ -22,7 +22,7 @@ from sunpy_jets import JetClassifier
 from sunpy_jets.datasets.cache import read_cache_index, read_cached_sequence, write_cached_sequence
 from sunpy_jets.events import JetEvents
 from sunpy_jets.datasets import JetSequenceDataset
-from sunpy_jets.exceptions import FileFormatError, HEKFormatError, InputWarning, TrainingError, WeightsError
+from sunpy_jets.exceptions import FileFormatError, HEKFormatError, InputError, InputWarning, TrainingError, WeightsError
 from sunpy_jets.model import JetModelConfig
 from sunpy_jets.training import TrainingRecipe, load_checkpoint
 from sunpy_jets.training.checkpoint import CHECKPOINT_NAME
@@ -139,7 +139,7 @@ def test_planted_object_array_in_the_cache_is_refused_and_does_not_run(tmp_path,
         meta = json.loads(sidecar.read_text())
         for key in [k for k in meta if "sha" in k]:
             meta[key] = hashlib.sha256(npz.read_bytes()).hexdigest()
-        meta["shape"] = [6]
+        meta["shape"] = [6, 32, 32]
         sidecar.write_text(json.dumps(meta))
     with pytest.raises(FileFormatError):
         read_cached_sequence(tmp_path, "sjh_1", config=CONFIG)
@@ -296,3 +296,22 @@ def test_edited_model_card_is_refused(saved, field, value, match):
     (directory / "config.json").write_text(json.dumps(card))
     with pytest.raises(WeightsError, match=match):
         JetClassifier.load(directory)
+
+
+def test_json_events_with_missing_numbers_and_unwritable_values(tmp_path):
+    """HEK records that lack a number in some records (NaN in the table) are written as null and read back."""
+    record = {"event_type": "CJ", "event_starttime": "2011-01-20T09:00:09", "event_endtime": "2011-01-20T09:59:33",
+              "event_coordsys": "UTC-HPC-TOPO", "event_coordunit": "arcsec", "event_coord1": -245.0,
+              "event_coord2": -1003.0, "boundbox_c1ll": -335.0, "boundbox_c2ll": -1119.0, "boundbox_c1ur": -155.0,
+              "boundbox_c2ur": -887.0}  # fmt: skip
+    events = JetEvents.from_hek([record, {**record, "obs_meanwavel": 304.0, "obs_wavelunit": "angstrom"}])
+    path = events.write(tmp_path / "events.json")
+    assert json.loads(path.read_text())["result"][0]["obs_meanwavel"] is None
+    again = JetEvents.read(path)
+    assert np.isnan(again["obs_meanwavel"][0].value) and again["obs_meanwavel"][1] == 304 * u.AA
+    # Values JSON cannot hold are refused before anything is written.
+    with pytest.raises(InputError, match="cannot be written as JSON"):
+        _events({"threshold": float("nan")}).write(tmp_path / "nan.json")
+    with pytest.raises(InputError, match="is a directory"):
+        events.write(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.json"]
