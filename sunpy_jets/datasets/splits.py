@@ -98,7 +98,10 @@ def grouped_split(groups, *, fractions=(0.7, 0.15, 0.15), labels=None, seed=0):
             )
     # Group ids as integers: sklearn accepts any hashable, but integers keep the shuffles independent of
     # how the names happen to sort.
-    _, group_ids = np.unique(groups, return_inverse=True)
+    try:
+        _, group_ids = np.unique(groups, return_inverse=True)
+    except TypeError as exc:  # groups that cannot be sorted: None among strings, arbitrary objects
+        raise InputError(f"groups must be strings or integers, one HEK event per sample ({exc})") from exc
     f_train, f_val, f_test = fractions
     rest, test = _best_cut(group_ids, labels, f_test, seed)
     rest_val_fraction = f_val / (f_train + f_val) if f_train + f_val > 0 else 0.0
