@@ -483,6 +483,7 @@ DATASET_CASES = {
                                     "fractions must be three"),  # fmt: skip
     "split fractions not summing to 1": (lambda: grouped_split(list("abcdefgh"), fractions=(0.5, 0.5, 0.5)),
                                          InputError, "summing to 1"),  # fmt: skip
+    "split groups with a None": (lambda: grouped_split(["a", None, "b", "c"]), InputError, "strings or integers"),
     "split labels are words": (lambda: grouped_split(list("ab"), labels=["x", "y"]), InputError, "labels must be"),
     "split labels of another length": (lambda: grouped_split(list("abcd"), labels=[0, 1]), InputError, "one label"),
 }
