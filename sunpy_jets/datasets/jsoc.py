@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable
+from astropy.table import QTable, Table
 from astropy.time import Time
 
 import sunpy.net.attrs as a
@@ -134,6 +134,8 @@ def jsoc_query(start_time, center, *, config=None, series=AIA_SERIES, email=None
         start = Time(start_time)
     except ValueError as exc:
         raise InputError(f"start_time {start_time!r} is not a time: {exc}") from exc
+    if not start.isscalar:
+        raise InputError(f"start_time must be one time, not {len(start.ravel())}: build one query per sequence")
     center = _hpc_center(center, start)
     end = start + (config.n_frames - 1) * config.cadence
     half = config.fov / 2
@@ -215,6 +217,10 @@ def build_manifest(catalogue, nonjets=None, *, config=None, series=AIA_SERIES):
         if table is None:
             continue
         id_col, group_col = ("sjh_id", "sol_event") if kind == "jet" else ("label_id", "group")
+        if not isinstance(table, Table):
+            raise InputTypeError(
+                f"the {kind} labels must be a table read with sunpy_jets.datasets, not {type(table).__name__}"
+            )
         missing = [c for c in (id_col, "start_time", group_col, "base") if c not in table.colnames]
         if missing:
             raise InputError(f"the label table lacks column(s) {', '.join(missing)}: read it with sunpy_jets.datasets")
