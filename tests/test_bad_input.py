@@ -33,7 +33,9 @@ from sunpy_jets.datasets import (
     SolarJetHunterCatalogue,
     TensorJetDataset,
     build_cache,
+    build_manifest,
     grouped_split,
+    jsoc_query,
     read_hek_jets,
     read_nonjet_positions,
 )
@@ -625,6 +627,14 @@ CATALOGUE_CASES = {
         CatalogueError, "no usable rows.*not an ISO time",
     ),
     "non-jets: a number": (lambda: read_nonjet_positions(3.5), InputTypeError, "path or a file-like"),
+    "manifest: labels are a number": (lambda: build_manifest(5), InputTypeError, "must be a table"),
+    "manifest: labels are a list": (lambda: build_manifest(None, [1, 2]), InputTypeError, "must be a table"),
+    "JSOC query: several start times": (
+        lambda: jsoc_query(Time(["2012-01-01", "2012-01-02"]), SkyCoord(0 * u.arcsec, 0 * u.arcsec,
+                           frame="helioprojective", observer="earth", obstime="2012-01-01")),
+        InputError, "must be one time",
+    ),  # fmt: skip
+    "JSOC query: start is not a time": (lambda: jsoc_query("yesterday", None), InputError, "is not a time"),
     "cache: source is a number": (lambda: build_cache(5, _tmp(), progress=False), InputTypeError, "iterable of dicts"),
     "cache: item without label_id": (lambda: build_cache([{"data": []}], _tmp(), progress=False), InputError,
                                      "item 0 .* label_id"),  # fmt: skip
