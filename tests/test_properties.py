@@ -209,3 +209,29 @@ def test_events_do_not_depend_on_window_order_and_agree_with_their_windows(curve
         hi = (events["event_endtime"] - T0).to_value(u.s)
         covered = ((s[:, None] >= lo - 1e-3) & (e[:, None] <= hi + 1e-3)).any(axis=1) if len(events) else ~above
         assert np.all(covered[above])
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    LONG = make_aia_sequence(16, (96, 96), blob=(48, 30, 600.0), seed=3).maps
+
+
+@settings(max_examples=6, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(threshold=st.floats(0.05, 0.95), low=st.floats(0, 1), min_windows=st.integers(1, 3), stride=st.integers(1, 3))
+def test_detect_is_scan_then_events_from_windows(threshold, low, min_windows, stride):
+    from sunpy_jets import JetClassifier
+
+    clf = JetClassifier(CONFIG, device="cpu", seed=0, progress=False)
+    table = clf.scan(LONG, stride=stride)
+    options = {"threshold": threshold, "low_threshold": min(low, threshold), "min_windows": min_windows}
+    events = clf.detect(LONG, stride=stride, **options)
+    center, extent = table.meta["center"], table.meta["extent"]
+    expected = events_from_windows(table, tile_center=center, tile_width=extent[0], tile_height=extent[1], **options)
+    assert len(events) == len(expected)
+    for name in ("event_starttime", "event_endtime", "event_peaktime"):
+        assert np.all(np.abs((events[name] - expected[name]).to_value(u.s)) < 1e-3)
+    np.testing.assert_allclose(np.asarray(events["event_probability"]), np.asarray(expected["event_probability"]))
+    starts = (events["event_starttime"] - LONG[0].date).to_value(u.s)
+    ends = (events["event_endtime"] - LONG[0].date).to_value(u.s)
+    assert np.all(np.diff(starts) >= 0) and np.all(starts[1:] > ends[:-1])  # one place: ordered, no overlap
+    assert events.meta["threshold"] == threshold
