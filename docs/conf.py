@@ -6,6 +6,7 @@ switched off and references to other projects' objects render as plain text inst
 """
 
 import os
+import sys
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,9 @@ is_development = _version.is_devrelease
 project = "sunpy_jets"
 author = "The sunpy_jets developers"
 copyright = f"{datetime.now(UTC).year}, {author}"  # noqa: A001
+
+# docs/gallery_order.py sets the order of the gallery examples.
+sys.path.insert(0, str(Path(__file__).parent))
 
 OFFLINE = os.environ.get("SPHINX_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 DOCS_DIR = Path(__file__).parent
@@ -157,7 +161,7 @@ sphinx_gallery_conf = {
     "examples_dirs": Path("..") / "examples",
     "gallery_dirs": Path("generated") / "gallery",
     # A name, not the class: Sphinx can only cache a configuration made of plain values.
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.GalleryOrder",
     "default_thumb_file": PNG_ICON,
     # A broken example must fail the build (CI), not leave a stack trace in the HTML.
     "abort_on_example_error": True,
