@@ -77,6 +77,14 @@ class DistributedScanResult:
         ``path`` and ``reason`` of every file left out.
     n_chunks : int
         Tasks the scan was split into.
+
+    Examples
+    --------
+    >>> from astropy.table import QTable
+    >>> from sunpy_jets.distributed import DistributedScanResult
+    >>> failed = QTable({"path": ["a.fits"], "reason": ["header could not be read"]})
+    >>> str(DistributedScanResult(windows=QTable(), events=None, failed_files=failed).failed_files["reason"][0])
+    'header could not be read'
     """
 
     windows: QTable
@@ -260,7 +268,10 @@ def _plan(paths, times, config, *, stride, chunk_size, options):
 
 
 def _spec_key(spec):
-    return (tuple(spec["files"]), spec.get("reference"), spec.get("k0"), spec["n_windows"])
+    """What a chunk's result depends on: a chunk planned again with the same key is not scanned again."""
+    start = spec.get("run_start")
+    start = None if start is None else (float(start.jd1), float(start.jd2))
+    return (tuple(spec["files"]), spec.get("reference"), start, spec.get("k0"), spec["n_windows"])
 
 
 def _as_paths(files):
@@ -282,14 +293,19 @@ def _as_paths(files):
     return paths
 
 
+def _default_n_workers():
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
 def _default_client():
     from distributed import Client, LocalCluster
 
-    # One single-threaded process per core (decoding FITS holds the GIL). On a GPU machine every worker
-    # uses the GPU; for one worker per GPU, pass a client of dask-cuda's LocalCUDACluster instead.
-    # Bound to this machine only: nothing outside needs to reach a local cluster.
+    # Processes, as decoding FITS holds the GIL; one per two cores, as each worker keeps two busy (its reader
+    # thread decodes the next files while the model runs; benchmarks/bench_distributed.py: on 2 cores one
+    # worker scans 10.3 files/s, two 8.6). On a GPU machine every worker uses the GPU; for one worker per
+    # GPU, pass a client of dask-cuda's LocalCUDACluster. Bound to this machine: nothing outside needs it.
     cluster = LocalCluster(
-        n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, host="127.0.0.1",
+        n_workers=_default_n_workers(), threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
     )
     return Client(cluster), cluster
@@ -324,7 +340,8 @@ def scan_files(
     client : `distributed.Client`, optional
         The cluster to use (a `~distributed.LocalCluster`, a dask-jobqueue ``SLURMCluster``, a cloud
         cluster...). By default a `~distributed.LocalCluster` with one single-threaded worker process
-        per core is started and closed afterwards. Workers with a GPU use it.
+        per two cores (each decodes files in a reader thread while its model runs) is started and
+        closed afterwards. Workers with a GPU use it.
     chunk_size : int
         Window starts (model frames) per task.
     stride : int
