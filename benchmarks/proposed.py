@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-__all__ = ["FastEncoder", "fused_encoder", "CHUNK"]
+__all__ = ["FastEncoder", "ChunkedModel", "fused_encoder", "CHUNK"]
 
 #: Frames per encoder call on a CPU; small enough that a chunk's activations stay in cache.
 CHUNK = 16
@@ -80,4 +80,30 @@ class FastEncoder:
     @torch.inference_mode()
     def window_logits(self, features: torch.Tensor, window: int, stride: int = 1) -> torch.Tensor:
         """Logits of every sliding window over frame features ``(T, F)`` (see `JetRCNN.window_logits`)."""
+        return self.model.window_logits(features, window, stride)
+
+
+class ChunkedModel:
+    """
+    The smallest proposed change alone: `JetRCNN` with its encoder fed ``chunk`` frames at a time.
+
+    Same modules and weights, no fusion, no layout change: this is the one-line diff proposed to
+    ``JetRCNN.encode_frames``.
+    """
+
+    def __init__(self, model, *, chunk: int = CHUNK):
+        self.model = model.eval()
+        self.chunk = chunk
+
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """Features ``(N, F)`` of frames ``(N, 1, H, W)``, ``chunk`` frames per encoder call."""
+        return torch.cat([self.model.encoder(frames[i : i + self.chunk]) for i in range(0, len(frames), self.chunk)])
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B,)`` of sequences ``(B, T, 1, H, W)``."""
+        b, t = x.shape[:2]
+        return self.model.classify_features(self.encode_frames(x.reshape(b * t, *x.shape[2:])).reshape(b, t, -1))
+
+    def window_logits(self, features: torch.Tensor, window: int, stride: int = 1) -> torch.Tensor:
+        """Logits of every sliding window over frame features ``(T, F)``."""
         return self.model.window_logits(features, window, stride)

@@ -77,15 +77,15 @@ def _value(v):
     return v() if callable(v) else v
 
 
-def _probe_child(case, name, variant, opts, conn):
-    """In a fresh process: build one variant, run it twice, send its peak memory back."""
+def _probe_child(case, name, variant, warmup, opts, conn):
+    """In a fresh process: build one variant, run it (after a warm-up if asked), send its peak memory back."""
     try:
         set_threads(opts.threads)
         (m,) = [m for m in _case(case).measurements(opts) if m.name == name]
         f = m.variants[variant]()
         before = peak_rss_bytes()
-        f()
-        f()
+        for _ in range(1 + min(warmup, 1)):
+            f()
         conn.send({"peak_rss": peak_rss_bytes(), "before_rss": before})
     except BaseException as e:  # report, do not hang the parent
         conn.send({"error": f"{type(e).__name__}: {e}"})
@@ -110,13 +110,13 @@ class Prober:
         self.opts = opts
         self.left = limit
 
-    def __call__(self, case, name, variant):
+    def __call__(self, case, name, variant, warmup=1):
         if self.left is not None:
             if self.left <= 0:
                 return None
             self.left -= 1
         parent, child = self.ctx.Pipe(duplex=False)
-        p = self.ctx.Process(target=_probe_child, args=(case, name, variant, self.opts, child))
+        p = self.ctx.Process(target=_probe_child, args=(case, name, variant, warmup, self.opts, child))
         p.start()
         child.close()
         try:
@@ -130,7 +130,8 @@ class Prober:
 def run_measurement(m, opts, prober, peak_flops):
     factories = {k: v for k, v in m.variants.items() if k not in m.derived}
     funcs = {k: build() for k, build in factories.items()}
-    timed = interleaved_best(funcs, repeats=opts.repeats, budget_s=opts.time_budget_s, device=opts.device)
+    repeats = opts.repeats if m.max_repeats is None else min(opts.repeats, m.max_repeats)
+    timed = interleaved_best(funcs, repeats=repeats, warmup=m.warmup, budget_s=opts.time_budget_s, device=opts.device)
     del funcs
     gc.collect()
     rows = []
@@ -146,7 +147,7 @@ def run_measurement(m, opts, prober, peak_flops):
                 flops = _value(m.flops[variant]) * m.count_of(variant) / m.count
                 row["gflops_per_s"] = flops / best / 1e9
                 row["fraction_of_matmul_peak"] = flops / best / peak_flops
-        mem = prober(m.case, m.name, variant) if m.probe and prober and variant not in m.derived else None
+        mem = prober(m.case, m.name, variant, m.warmup) if m.probe and prober and variant not in m.derived else None
         if mem is not None:
             if "error" in mem:
                 row["memory_error"] = mem["error"]
@@ -177,7 +178,8 @@ def format_table(rows):
             r["case"], r["measurement"], r["variant"] + (" *" if "derived" in r else ""), _fmt(r.get("rate"), ".3g"),
             f"{r['unit']}/s", _fmt(r.get("vs_baseline", r.get("vs_reference")), ".2f"), _fmt(r.get("gflops_per_s"), ".1f"),
             _fmt(100 * r["fraction_of_matmul_peak"], ".0f") if "fraction_of_matmul_peak" in r else "-",
-            _fmt(r.get("peak_rss_mib"), ".0f"), _fmt(r.get("work_rss_mib"), ".0f"),
+            _fmt(r.get("peak_rss_mib"), ".0f") if "memory_error" not in r else "error",
+            _fmt(r.get("work_rss_mib"), ".0f"),
         ))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
@@ -186,6 +188,13 @@ def format_table(rows):
     notes = [f"{r['case']} / {r['measurement']}: {r['note']}" for r in rows if r.get("note")]
     notes += [f"* {r['case']} / {r['measurement']} / {r['variant']}: {r['derived']}" for r in rows if "derived" in r]
     return "\n".join(out + ([""] + notes if notes else []))
+
+
+def _cpu_seconds():
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def write_json(path, payload):
@@ -199,6 +208,10 @@ def write_json(path, payload):
 
 def main(argv=None):
     args = parse_args(argv)
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    for case in cases:
+        if case not in CASES:
+            raise SystemExit(f"unknown case {case!r}; choose from {', '.join(CASES)}")
     with tempfile.TemporaryDirectory(prefix="sunpy_jets_bench_") as tmp:
         workdir = Path(args.workdir) if args.workdir else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -206,36 +219,41 @@ def main(argv=None):
         # With --quick, one probe checks the memory path; a full run probes every marked measurement.
         prober = None if args.no_memory else Prober(opts, limit=1 if args.quick else None)
         started = time.time()
-        peak = matmul_peak(opts.device)
+        started_date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        n_mm = 512 if opts.quick else 2048
+        peak = matmul_peak(opts.device, n=n_mm)
         info = machine_info(opts.device)
-        info["matmul_fp32_2048_gflops"] = peak / 1e9
+        info["matmul_size"] = n_mm
+        info["matmul_fp32_gflops"] = peak / 1e9
         if opts.device.startswith("cuda"):
-            info["matmul_bf16_2048_gflops"] = matmul_peak(opts.device, dtype=torch.bfloat16) / 1e9
+            info["matmul_bf16_gflops"] = matmul_peak(opts.device, n=n_mm, dtype=torch.bfloat16) / 1e9
         print(f"# {info['cpu']}, {info['cores']} cores, {info['threads']} threads, torch {info['torch']}, "
               f"device {opts.device}{' (' + info['gpu'] + ')' if 'gpu' in info else ''}; "
-              f"fp32 2048² matmul {peak / 1e9:.1f} GFLOP/s", flush=True)
+              f"fp32 {n_mm}² matmul {peak / 1e9:.1f} GFLOP/s", flush=True)
         rows = []
-        for case in [c.strip() for c in args.cases.split(",") if c.strip()]:
-            if case not in CASES:
-                raise SystemExit(f"unknown case {case!r}; choose from {', '.join(CASES)}")
+        for case in cases:
             t0 = time.time()
             for m in _case(case).measurements(opts):
-                rows += run_measurement(m, opts, prober, peak)
+                new = run_measurement(m, opts, prober, peak)
+                rows += new
+                print(f"#   {m.name}: " + ", ".join(f"{r['variant']} {r['rate']:.3g} {r['unit']}/s" for r in new), flush=True)
             print(f"# {case}: {time.time() - t0:.0f} s", flush=True)
         info["load_average_1min_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         table = format_table(rows)
         print(table)
         payload = {
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": started_date,
             "command": " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name if argv is None else "run.py", *(sys.argv[1:] if argv is None else argv)]),
             "machine": info,
             "options": {k: v for k, v in vars(opts).items() if k not in ("workdir", "extra")},
             "duration_s": time.time() - started,
+            # CPU seconds of this process (not its memory probes): on a busy machine, wall time overstates the cost.
+            "cpu_s": _cpu_seconds(),
             "rows": rows,
         }
         out = args.json or HERE / "results" / f"{datetime.date.today().isoformat()}-{info['host']}.json"
         write_json(out, payload)
-        print(f"# {payload['duration_s']:.0f} s in all; results written to {out}")
+        print(f"# {payload['duration_s']:.0f} s in all ({payload['cpu_s']:.0f} CPU s); results written to {out}")
         return payload
 
 

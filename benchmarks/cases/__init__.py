@@ -32,6 +32,9 @@ class Measurement:
     #: Count per variant when a variant does the same work on a shorter stretch (documented per case).
     counts: dict = field(default_factory=dict)
     note: str = ""
+    #: Warm-up calls per variant before timing, and at most this many timed runs (None: ``--repeats``).
+    warmup: int = 1
+    max_repeats: int | None = None
     #: The variant the ``×`` column divides by.
     reference: str = "baseline"
 

@@ -16,10 +16,10 @@ from sunpy_jets.model import JetModelConfig, JetRCNN
 from sunpy_jets.preprocessing import PreparedSequence
 
 from baseline_rcnn import BaselineRCNN, count_flops
-from proposed import FastEncoder
+from proposed import ChunkedModel, FastEncoder
 
 __all__ = [
-    "SEED", "config", "baseline", "jet_model", "fast_model", "classifier", "windows", "prepared", "flops_baseline",
+    "SEED", "config", "baseline", "jet_model", "fast_model", "chunked_model", "classifier", "windows", "prepared", "flops_baseline",
     "flops_jet",
 ]
 
@@ -54,6 +54,11 @@ def jet_model(opts, *, cfg=None, train=False):
 def fast_model(opts, *, cfg=None):
     """The proposed fused, channels-last, chunked inference path over the same weights."""
     return FastEncoder(jet_model(opts, cfg=cfg))
+
+
+def chunked_model(opts, *, cfg=None):
+    """`JetRCNN` with only the proposed chunking of the encoder's input."""
+    return ChunkedModel(jet_model(opts, cfg=cfg))
 
 
 def classifier(opts, *, cfg=None):

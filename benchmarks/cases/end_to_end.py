@@ -80,23 +80,23 @@ def real_sequence(workdir, repeats):
 
 
 def write_full_disk(path, *, size=4096, seed=0, date="2012-07-19T07:30:07.131"):
-    """Write a JSOC-like RICE-compressed int16 AIA 304 full-disk frame (header from a real AIA file)."""
+    """Write a JSOC-like RICE-compressed int16 AIA 304 full-disk frame: limb-darkened disk, faint corona, noise."""
     rng = np.random.default_rng(seed)
-    header = fits.getheader(sorted(REALDATA.glob("*.fits"))[0], 1)
     scale = 0.6 * 4096 / size
     y, x = np.ogrid[:size, :size]
     c = (size - 1) / 2
-    r = np.hypot(x - c, y - c) * scale / 960.0  # in solar radii
+    r = np.hypot(x - c, y - c) * scale / 944.0  # in solar radii (RSUN_OBS below)
     disk = np.where(r < 1, 60 * np.sqrt(np.clip(1 - r**2, 0, 1)) + 20, 20 * np.exp(-(r - 1) * 8)).astype(np.float32)
     data = (disk + rng.normal(0, 4, (size, size)).astype(np.float32)).clip(0, 32000).astype(np.int16)
-    for key in ("CHECKSUM", "DATASUM", "ZIMAGE", "ZBITPIX", "ZNAXIS", "ZNAXIS1", "ZNAXIS2", "ZTILE1", "ZTILE2",
-                "ZCMPTYPE", "ZNAME1", "ZVAL1", "ZNAME2", "ZVAL2", "ZQUANTIZ", "ZSIMPLE", "ZEXTEND"):
-        header.remove(key, ignore_missing=True, remove_all=True)
-    header.update(CRPIX1=(size + 1) / 2, CRPIX2=(size + 1) / 2, CRVAL1=0.0, CRVAL2=0.0, CDELT1=scale, CDELT2=scale,
-                  CROTA2=0.0, XCEN=0.0, YCEN=0.0)
-    header["DATE-OBS"] = date
-    header["T_OBS"] = date
-    header["T_REC"] = date
+    header = fits.Header({
+        "TELESCOP": "SDO/AIA", "INSTRUME": "AIA_4", "DETECTOR": "AIA", "WAVELNTH": 304, "WAVEUNIT": "angstrom",
+        "LVL_NUM": 1.0, "BUNIT": "DN", "EXPTIME": 2.901, "QUALITY": 0,
+        "T_REC": date[:-4] + ".000", "DATE-OBS": date, "T_OBS": date,
+        "CTYPE1": "HPLN-TAN", "CTYPE2": "HPLT-TAN", "CUNIT1": "arcsec", "CUNIT2": "arcsec",
+        "CRPIX1": (size + 1) / 2, "CRPIX2": (size + 1) / 2, "CRVAL1": 0.0, "CRVAL2": 0.0,
+        "CDELT1": scale, "CDELT2": scale, "CROTA2": 0.0,
+        "DSUN_OBS": 1.5205e11, "HGLN_OBS": 0.0, "HGLT_OBS": 4.8, "RSUN_OBS": 944.0, "RSUN_REF": 6.96e8,
+    })
     hdul = fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(data, header, compression_type="RICE_1")])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -112,8 +112,7 @@ def full_disk_sequence(workdir, n, *, size=4096, bases=FULL_DISK_BASES, cadence=
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     base = [write_full_disk(out / f".base_{i}.fits", size=size, seed=i) for i in range(min(bases, n))]
-    paths = [copy_with_time(base[i % len(base)], out / f"frame_{i:05d}.fits", i * cadence - (i % len(base)) * 0.0)
-             for i in range(n)]
+    paths = [copy_with_time(base[i % len(base)], out / f"frame_{i:05d}.fits", i * cadence) for i in range(n)]
     for b in base:
         b.unlink()
     return paths
@@ -149,6 +148,9 @@ def measurements(opts):
     # --quick keeps its tiny model grid (48 px for 300″) on the cutouts: they stay within the field of view.
     real_base = 8 if opts.quick else 26
     out = []
+    have_real = any(REALDATA.glob("*.fits"))
+    if not have_real:
+        print(f"# end_to_end: {REALDATA} is not here (a user's clone); the real-cutout measurement is skipped")
 
     def real_paths():
         return real_sequence(work, repeats)[: real_base * repeats]
@@ -162,7 +164,7 @@ def measurements(opts):
         clf, paths = M.classifier(opts), real_paths()
         return _quiet(lambda: clf.detect(paths, progress=False))
 
-    out.append(Measurement(
+    out += [] if not have_real else [Measurement(
         case="end_to_end",
         name=f"aia304 cutouts, {real_base * repeats} files",
         unit="file",
@@ -170,7 +172,7 @@ def measurements(opts):
         counts={"baseline": real_base},
         variants={k: in_context(v, opts.device) for k, v in {"baseline": baseline_real, "sunpy_jets": jet_real}.items()},
         note=f"baseline over the first {real_base} files (fewer windows per file than sunpy_jets' longer run)",
-    ))
+    )]
 
     def disk_paths():
         return full_disk_sequence(work, n_disk, size=disk_size)
@@ -218,6 +220,9 @@ def measurements(opts):
         count=n_disk,
         variants={"baseline": None, "read+preprocess": read_only,
                   "sunpy_jets": in_context(jet_disk, opts.device)},
+        # 32 full-disk files are seconds each: one timed pass (no warm-up; the first file warms up).
+        warmup=0,
+        max_repeats=1,
         derived={"baseline": (baseline_disk, "derived: read+preprocess time + one full window per tile per frame "
                                              "(its batch-8 window time, measured in this case)")},
     ))

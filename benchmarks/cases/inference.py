@@ -2,7 +2,9 @@
 Single-window inference: sequences per second at batch sizes 1, 2, 8, 32, on already-prepared input.
 
 Variants: the published RCNN (``baseline``); sunpy_jets' `JetRCNN` forward as shipped
-(``sunpy_jets``); the proposed fused/chunked path (``proposed``, see ``benchmarks/proposed.py``);
+(``sunpy_jets``); the same model fed 16 frames per encoder call (``chunked``, the one-line change
+proposed to ``JetRCNN.encode_frames``); the proposed fused, channels-last, chunked path
+(``proposed``, see ``benchmarks/proposed.py``);
 and `JetClassifier.predict_proba` on `PreparedSequence` input (``JetClassifier``). All run under
 ``torch.inference_mode`` (plus bf16 autocast and channels-last on CUDA).
 """
@@ -56,6 +58,10 @@ def measurements(opts):
             model, x = M.fast_model(opts), M.windows(opts, batch)[:, :, None].to(opts.device)
             return lambda: model(x)
 
+        def chunked(batch=batch):
+            model, x = M.chunked_model(opts), M.windows(opts, batch)[:, :, None].to(opts.device)
+            return lambda: model(x)
+
         def classifier(batch=batch):
             clf, data = M.classifier(opts), M.prepared(opts, batch)
 
@@ -70,7 +76,8 @@ def measurements(opts):
             per_frame, per_window = M.flops_jet(opts)
             return batch * (opts.n_frames * per_frame + per_window)
 
-        variants = {"baseline": baseline, "sunpy_jets": jet, "proposed": fast, "JetClassifier": classifier}
+        variants = {"baseline": baseline, "sunpy_jets": jet, "chunked": chunked, "proposed": fast,
+                    "JetClassifier": classifier}
         out.append(
             Measurement(
                 case="inference",
@@ -79,7 +86,7 @@ def measurements(opts):
                 count=batch,
                 variants={k: in_context(v, opts.device) for k, v in variants.items()},
                 flops={"baseline": lambda batch=batch: batch * M.flops_baseline(opts), "sunpy_jets": jet_flops,
-                       "proposed": jet_flops, "JetClassifier": jet_flops},
+                       "chunked": jet_flops, "proposed": jet_flops, "JetClassifier": jet_flops},
                 probe=batch == batches[-1],
             )
         )
