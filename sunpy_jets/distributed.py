@@ -422,9 +422,9 @@ def _run(paths, clf, client, options, event_options, chunk_size, retries, progre
     # The same time twice would stop a single-process scan; here the later file is left out and reported.
     seen, ordered = {}, []
     for date, path in good:
-        key = date.isot
+        key = (float(date.jd1), float(date.jd2))
         if key in seen:
-            failed[path] = f"has the same observation time ({key}) as {seen[key]}"
+            failed[path] = f"has the same observation time ({date.isot}) as {seen[key]}"
         else:
             seen[key] = path
             ordered.append((date, path))
