@@ -121,14 +121,17 @@ def test_bad_files_are_reported(client, classifier, observation, single_process,
     with fits.open(zeros, mode="update") as hdul:
         hdul[1].data[...] = 0
         hdul[1].header["DATE-OBS"] = hdul[1].header["DATE-OBS"][:-3] + "500"  # 0.5 s after the copied frame
+    duplicate = tmp_path / "duplicate.fits"  # the same time as paths[5]; the file listed first is kept
+    shutil.copy(paths[5], duplicate)
     with pytest.warns(InputWarning) as record:
-        result = scan_files(paths + [str(garbage), str(zeros)], classifier, client=client, chunk_size=2,
-                            threshold=0.5, progress=False)  # fmt: skip
+        result = scan_files(paths + [str(garbage), str(zeros), str(duplicate)], classifier, client=client,
+                            chunk_size=2, threshold=0.5, progress=False)  # fmt: skip
     assert any("could not be used" in str(w.message) for w in record)
     failed = dict(zip(result.failed_files["path"], result.failed_files["reason"]))
-    assert set(failed) == {str(garbage), str(zeros)}
+    assert set(failed) == {str(garbage), str(zeros), str(duplicate)}
     assert "header could not be read" in failed[str(garbage)]
     assert "zero or negative" in failed[str(zeros)]
+    assert "same observation time" in failed[str(duplicate)] and paths[5] in failed[str(duplicate)]
     assert_same_windows(result.windows, single_process[1][0])
 
 
