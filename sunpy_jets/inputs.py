@@ -48,7 +48,7 @@ def _read_fits(path: Path):
             m = sunpy.map.Map(str(path))
             # Decode now so that a truncated file fails here, with its name, not deep inside numpy later.
             np.asarray(m.data)
-    except (OSError, ValueError, TypeError, IndexError, KeyError, RuntimeError) as e:
+    except Exception as e:  # noqa: BLE001 - any reader failure (astropy, sunpy's NoMapsInFileError, numpy) means the same
         # One line: sunpy's reader errors span several, and the CLI prints messages as one line.
         raise FileFormatError(f"{path} could not be read as a FITS image: {' '.join(str(e).split())}") from e
     if isinstance(m, list) or isinstance(m, sunpy.map.MapSequence):
