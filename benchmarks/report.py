@@ -38,12 +38,17 @@ def rst_table(payload) -> str:
 def main(argv=None):
     p = argparse.ArgumentParser(description="Print run.py results as an RST table.")
     p.add_argument("json", help="a results file written by benchmarks/run.py")
+    p.add_argument("--cases", default=None, help="comma-separated cases to keep (default: all)")
     args = p.parse_args(argv)
     with open(args.json) as f:
         payload = json.load(f)
+    if args.cases:
+        keep = set(args.cases.split(","))
+        payload["rows"] = [r for r in payload["rows"] if r["case"] in keep]
     m = payload["machine"]
+    peak = m.get("matmul_fp32_gflops", m.get("matmul_fp32_2048_gflops", 0))
     print(f"Measured {payload['date']} on {m['cpu']} ({m['cores']} cores, {m['threads']} threads), torch {m['torch']}, "
-          f"device {m['device']}; fp32 matmul peak {m['matmul_fp32_gflops']:.1f} GFLOP/s; "
+          f"device {m['device']}; fp32 matmul peak {peak:.1f} GFLOP/s; "
           f"1-minute load average {m.get('load_average_1min') or 0:.1f} at the start; command ``python benchmarks/{payload['command']}``.\n")
     print(rst_table(payload))
 
