@@ -36,7 +36,7 @@ from astropy.time import Time
 
 from .events import events_from_windows
 from .exceptions import InputError, InputTypeError, InputWarning
-from .inputs import count_frames, iter_maps
+from .inputs import MIN_FRAMES, count_frames, iter_maps
 from .preprocessing import _CADENCE_TOLERANCE, _FOV_TOLERANCE, FramePreprocessor, standardize
 from .tiling import DEFAULT_MAX_RADIUS, _GridGeometry, TileGrid, crop_tiles, make_tile_grid, pool_tiles
 
@@ -74,6 +74,9 @@ class _Resampler:
         self.prev = None
         self.t0 = 0.0
         self.k = 0
+        #: Grid frames made by interpolating between two real frames, and the longest spacing met.
+        self.n_interpolated = 0
+        self.longest = 0.0
 
     def push(self, t, frame):
         """Return ``(new_run, gap, [(grid_time, frame), ...])`` for a frame at ``t`` seconds."""
@@ -86,6 +89,7 @@ class _Resampler:
             return True, gap, [(t, frame)]
         tp, fp = self.prev
         dt = t - tp
+        self.longest = max(self.longest, dt)
         tol = _CADENCE_TOLERANCE * min(self.step, dt)
         out = []
         while (g := self.t0 + self.k * self.step) <= t + _CADENCE_TOLERANCE * self.step:
@@ -96,6 +100,7 @@ class _Resampler:
             else:
                 w = (g - tp) / dt
                 value = ((1 - w) * fp + w * frame).astype(np.float32)
+                self.n_interpolated += 1
             out.append((g, value))
             self.k += 1
         self.prev = (t, frame)
@@ -487,10 +492,23 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
     show = clf.progress if progress is None else bool(progress)
     disable = not show or (total is not None and total < 4 * config.n_frames)
     with tqdm(total=total, unit="frame", desc="scanning", disable=disable) as bar:
+        n_read = 0
         for t, frame in _in_background(itertools.chain([first], maps), scanner.read):
             scanner.push(t, frame)
             bar.update(1)
+            n_read += 1
+    if n_read < MIN_FRAMES:
+        raise InputError(
+            f"the input holds {n_read} frame; a jet is a change in time, so give at least {MIN_FRAMES} frames"
+        )
     scanner.end_run(final=True)
+    resampler = scanner.resampler
+    if resampler.n_interpolated:
+        _warn(
+            f"{resampler.n_interpolated} frame(s) off the model's {config.cadence:.0f} cadence (longest spacing "
+            f"{resampler.longest:.1f} s) were resampled by linear interpolation",
+            stacklevel=2,
+        )
     if scanner.skipped_runs:
         _warn(
             f"{len(scanner.skipped_runs)} run(s) between gaps ({', '.join(map(str, scanner.skipped_runs))} frames) "

@@ -296,23 +296,11 @@ def _run_entry(entry, clf, data, kwargs):
 
 
 # Open with the owner of sunpy_jets/scanning.py (still being written): strict, so a fix is noticed.
-_SCAN_ONE_FRAME = "scan/detect classify a single frame 'as it is' (InputWarning) where predict_proba refuses it"
-_SCAN_SILENT_RESAMPLING = "scan/detect resample off-cadence frames without the InputWarning predict_proba gives"
-KNOWN_GAPS = {
-    ("one frame", "scan"): _SCAN_ONE_FRAME,
-    ("one frame", "detect"): _SCAN_ONE_FRAME,
-    ("cadence jitter", "scan"): _SCAN_SILENT_RESAMPLING,
-    ("cadence jitter", "detect"): _SCAN_SILENT_RESAMPLING,
-    ("missing frame inside a window", "scan"): _SCAN_SILENT_RESAMPLING,
-    ("missing frame inside a window", "detect"): _SCAN_SILENT_RESAMPLING,
-}
 
 
 @pytest.mark.parametrize("entry", ["predict_proba", "predict", "scan", "detect"])
 @pytest.mark.parametrize("case", list(SEQUENCE_CASES))
 def test_sequence_entry_points(case, entry, frames, clf, tmp_path, request):
-    if (case, entry) in KNOWN_GAPS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[(case, entry)]))
     build, expected, overrides = SEQUENCE_CASES[case]
     expected = overrides.get(entry, expected)
     data, kwargs = build(frames, tmp_path)
@@ -351,8 +339,6 @@ def test_cli_bad_input(case, command, frames, weights_dir, tmp_path, request):
     build, expected, overrides = SEQUENCE_CASES[case]
     if command == "detect" and isinstance(overrides.get("detect"), Proceed):
         pytest.skip("detect proceeds on this input (checked in test_sequence_entry_points)")
-    if (case, command) in KNOWN_GAPS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[(case, command)]))
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     data, kwargs = build(frames, inputs)
@@ -461,9 +447,6 @@ FIT_CASES = {
 
 @pytest.mark.parametrize("case", list(FIT_CASES))
 def test_fit_bad_input(case, tmp_path, request):
-    if case == "frames of another size":
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="training/loop.py trains a 32-px model on 16-px frames without a word"))
     build, exception, match = FIT_CASES[case]
     train, validation = build()
     recipe = {"epochs": 1} if case == "recipe is a dict" else _RECIPE

@@ -317,10 +317,6 @@ def test_json_events_with_missing_numbers_and_unwritable_values(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events.json"]
 
 
-_CHECKPOINT_GAP = "training/checkpoint.py, loop.py: a well-formed but edited checkpoint escapes as KeyError/JSONDecodeError/TypeError"
-
-
-@pytest.mark.xfail(strict=True, reason=_CHECKPOINT_GAP)
 @pytest.mark.parametrize(
     "state",
     [{"format": "sunpy_jets-checkpoint", "version": 1, "meta": "{}"},

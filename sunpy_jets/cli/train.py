@@ -13,6 +13,8 @@ import json
 import os
 from pathlib import Path
 
+from sunpy_jets.atomic import atomic_write_text
+
 __all__ = ["add_parser", "run", "PUBLISHED"]
 
 #: The published results of the CS-433 experiment on its test split.
@@ -224,7 +226,7 @@ def _run_cs433(args):
     _print_scores("test split", clf.card.metrics["test"], PUBLISHED)
     if _is_main(args):
         clf.save(output)
-        (output / "test_metrics.json").write_text(json.dumps(clf.card.metrics["test"], indent=2))
+        atomic_write_text(output / "test_metrics.json", json.dumps(clf.card.metrics["test"], indent=2))
         print(f"model saved to {output}")
     return 0
 

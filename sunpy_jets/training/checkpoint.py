@@ -141,7 +141,15 @@ def load_checkpoint(directory) -> dict | None:
         raise TrainingError(f"cannot read the checkpoint {path} ({exc}); delete it to start afresh") from exc
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         raise TrainingError(f"{path} is not a sunpy_jets training checkpoint; delete it or choose another directory")
-    if state.get("version", 0) > _VERSION:
-        raise TrainingError(f"{path} was written by a newer sunpy_jets (version {state['version']}); upgrade")
-    state["meta"] = json.loads(state["meta"])
+    version = state.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TrainingError(f"{path} has no valid format version ({version!r}): it was edited or damaged; delete it")
+    if version > _VERSION:
+        raise TrainingError(f"{path} was written by a newer sunpy_jets (version {version}); upgrade")
+    try:
+        state["meta"] = json.loads(state.get("meta"))
+    except (TypeError, ValueError) as exc:
+        raise TrainingError(f"the metadata of the checkpoint {path} is damaged ({exc}); delete it to start afresh") from exc
+    if not isinstance(state["meta"], dict):
+        raise TrainingError(f"the metadata of the checkpoint {path} is not a JSON object; delete it to start afresh")
     return state

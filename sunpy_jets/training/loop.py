@@ -114,7 +114,7 @@ class _Augmented(Dataset):
         return augment_sequence(x, torch.Generator().manual_seed(seed)), y
 
 
-def _check_dataset(dataset, name):
+def _check_dataset(dataset, name, config):
     if not isinstance(dataset, Dataset) and not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
         raise InputTypeError(f"{name} must be a torch Dataset of (frames, label) pairs, not {type(dataset).__name__}")
     if len(dataset) == 0:
@@ -128,6 +128,11 @@ def _check_dataset(dataset, name):
     if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != 1:
         shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
         raise InputError(f"{name} samples must be (frames (T, 1, H, W), label); the first one's frames are {shape}")
+    if tuple(x.shape[-2:]) != (config.image_size, config.image_size):
+        raise InputError(
+            f"{name} frames are {x.shape[-2]}×{x.shape[-1]} but the model's grid is {config.image_size}×"
+            f"{config.image_size}: prepare the sequences with this classifier's config (or change image_size)"
+        )
 
 
 def _make_optimizer(model, recipe):
@@ -174,7 +179,19 @@ def _validate(model, loader, criterion, device, recipe, progress):
     return sum(losses) / len(y), np.concatenate(probas).astype(float), y
 
 
-def _check_resume(meta, classifier, recipe, checkpoint_dir):
+# What a resumable checkpoint of `fit` holds; anything less was edited or damaged.
+_CHECKPOINT_META = ("config", "recipe", "history", "best_key", "since_best", "next_epoch", "finished")
+_CHECKPOINT_STATE = ("model", "optimizer", "rng")
+
+
+def _check_resume(state, classifier, recipe, checkpoint_dir):
+    meta = state["meta"]
+    missing = [k for k in _CHECKPOINT_META if k not in meta] + [k for k in _CHECKPOINT_STATE if k not in state]
+    if missing:
+        raise TrainingError(
+            f"the checkpoint in {checkpoint_dir} lacks {', '.join(missing)}: it was edited or damaged; delete it, "
+            "or pass resume=False to start afresh there"
+        )
     if meta["config"] != classifier.config.to_dict():
         raise TrainingError(
             f"the checkpoint in {checkpoint_dir} was written for another model configuration; use another "
@@ -282,8 +299,8 @@ def fit(
     recipe = TrainingRecipe() if recipe is None else recipe
     if not isinstance(recipe, TrainingRecipe):
         raise InputTypeError(f"recipe must be a TrainingRecipe, not {type(recipe).__name__}")
-    _check_dataset(train, "train")
-    _check_dataset(validation, "validation")
+    _check_dataset(train, "train", classifier.config)
+    _check_dataset(validation, "validation", classifier.config)
     callbacks = list(callbacks or [])
     if not all(callable(c) for c in callbacks):
         raise InputTypeError("callbacks must be callables taking (record, classifier)")
@@ -318,7 +335,7 @@ def fit(
     state = load_checkpoint(checkpoint_dir) if checkpoint_dir is not None and resume else None
     if state is not None:
         meta = state["meta"]
-        _check_resume(meta, classifier, recipe, checkpoint_dir)
+        _check_resume(state, classifier, recipe, checkpoint_dir)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
