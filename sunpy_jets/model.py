@@ -29,6 +29,10 @@ from .exceptions import InputError
 
 __all__ = ["JetModelConfig", "FrameEncoder", "JetRCNN"]
 
+# Frames per encoder call at CPU inference: a chunk's activations stay in cache. 240 frames in one call ran
+# 3-4x slower than chunks of 8-32 on a 2-core CPU (benchmarks/, docs/performance.rst).
+_CPU_FRAME_CHUNK = 16
+
 # The published recipe standardised raw DN of AIA 304 with these constants (CS-433, clip at 1000 DN).
 # We normalise by exposure time first (DN -> DN/s), so the defaults are the published ones divided by
 # the nominal AIA 304 exposure of 2.9 s.
@@ -335,7 +339,10 @@ class JetRCNN(nn.Module):
         >>> model.encode_frames(torch.zeros(4, 1, 32, 32)).shape
         torch.Size([4, 32])
         """
-        return self.encoder(frames)
+        # Training keeps whole batches: chunks would change the batch-norm statistics.
+        if self.training or frames.device.type != "cpu" or len(frames) <= _CPU_FRAME_CHUNK:
+            return self.encoder(frames)
+        return torch.cat([self.encoder(chunk) for chunk in frames.split(_CPU_FRAME_CHUNK)])
 
     def classify_features(self, features: torch.Tensor) -> torch.Tensor:
         """
