@@ -130,7 +130,8 @@ def model_card_rst(card) -> str:
         "",
         f"- Command: ``{data.get('command', '?')}`` (``scripts/train_default_weights.py``), "
         f"on {t.get('device', '?')} with {t.get('cpu_threads', '?')} threads, torch {t.get('torch_version', '?')}; "
-        f"wall time {t.get('wall_seconds', '?')} s including {data.get('generation_seconds', '?')} s of data generation.",
+        f"wall time of the training run {t.get('wall_seconds', '?')} s; generating its data (two processes, cached and "
+        f"reused) took {data.get('generation_seconds', '?')} s.",
         f"- AdamW, lr {recipe.get('lr')}, weight decay {recipe.get('weight_decay')}, cosine schedule to "
         f"{recipe.get('eta_min')}, batch size {recipe.get('batch_size')}, {recipe.get('epochs')} epochs, gradient "
         f"clipping {recipe.get('grad_clip')}, random flips and 90 degree rotations, seed {recipe.get('seed')}. "

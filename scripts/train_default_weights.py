@@ -89,6 +89,7 @@ def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress
     else:
         frames = np.lib.format.open_memmap(frames_path, mode="r+")
     todo = [i for i in range(n) if str(i) not in meta["labels"]]
+    started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(jobs) as pool, tqdm(
         total=n, initial=n - len(todo), desc=f"generating {name}", disable=not progress
     ) as bar:
@@ -100,8 +101,11 @@ def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress
             bar.update()
             if k % 50 == 49:
                 frames.flush()
+                meta["seconds"] = meta.get("seconds", 0.0) + time.perf_counter() - started
+                started = time.perf_counter()
                 meta_path.write_text(json.dumps(meta))
     frames.flush()
+    meta["seconds"] = meta.get("seconds", 0.0) + time.perf_counter() - started
     meta_path.write_text(json.dumps(meta))
     labels = np.array([meta["labels"][str(i)] for i in range(n)], dtype=np.float32)
     kinds = [meta["kinds"][str(i)] for i in range(n)]
@@ -109,17 +113,28 @@ def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress
 
 
 class MemmapJetDataset(Dataset):
-    """(frames (T, 1, H, W) float32, label) pairs from a float16 memory map."""
+    """
+    (frames (T, 1, H, W) float32, label) pairs from a float16 memory map.
 
-    def __init__(self, frames, labels):
-        self.frames, self.labels = frames, labels
+    With ``chunks`` > 1, each epoch is one of ``chunks`` contiguous blocks of the data (epoch ``e``
+    sees block ``e % chunks``; each block holds as many jets as non-jets, since they alternate), so
+    the learning-rate schedule, which steps once per epoch, anneals while every sequence is still
+    seen only once.
+    """
+
+    def __init__(self, frames, labels, chunks=1):
+        self.frames, self.labels, self.chunks, self.epoch = frames, labels, int(chunks), 0
+
+    def set_epoch(self, epoch):
+        self.epoch = int(epoch)
 
     def __len__(self):
-        return len(self.labels)
+        return len(self.labels) // self.chunks
 
     def __getitem__(self, i):
-        x = torch.from_numpy(np.asarray(self.frames[int(i)], dtype=np.float32)).unsqueeze(1)
-        return x, torch.tensor(self.labels[int(i)])
+        i = (self.epoch % self.chunks) * len(self) + int(i)
+        x = torch.from_numpy(np.asarray(self.frames[i], dtype=np.float32)).unsqueeze(1)
+        return x, torch.tensor(self.labels[i])
 
 
 def main(argv=None):
@@ -129,10 +144,14 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, default=1200)
     parser.add_argument("--n-val", type=int, default=300)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--chunks", type=int, default=2, help="epochs per pass over the training set (each sees 1/chunks of it)"
+    )
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights, shuffling and augmentation")
     parser.add_argument("--jobs", type=int, default=2, help="generator processes")
+    parser.add_argument("--init", help="continue training from this model directory (a previous stage)")
     parser.add_argument("--generate-only", action="store_true")
     args = parser.parse_args(argv)
 
@@ -153,7 +172,11 @@ def main(argv=None):
         optimizer="adamw", lr=args.lr, weight_decay=1e-4, scheduler="cosine", eta_min=1e-5, batch_size=args.batch_size,
         epochs=args.epochs, patience=None, beta=1.0, augment=True, seed=args.seed, grad_clip=5.0,
     )  # fmt: skip
-    clf = JetClassifier(JetModelConfig(), device="cpu", seed=args.seed)
+    if args.init:
+        clf = JetClassifier.load(args.init, device="cpu")
+        previous = {"card_sha256": clf.card.sha256, **{k: clf.card.training.get(k) for k in ("recipe", "history", "data")}}
+    else:
+        clf, previous = JetClassifier(JetModelConfig(), device="cpu", seed=args.seed), None
     data = {
         "source": "sunpy_jets.synthetic.make_sequence (procedural backgrounds), generated at 1.8 arcsec/pix, 166x166",
         "generator_call": "make_sequence(kind=..., seed=..., n_distractors=..., n_frames=30, shape=(166, 166), "
@@ -164,18 +187,23 @@ def main(argv=None):
         "train_kinds": {k: train_kinds.count(k) for k in sorted(set(train_kinds))},
         "validation_kinds": {k: val_kinds.count(k) for k in sorted(set(val_kinds))},
         "train_positives": int(train_y.sum()),
+        "epoch_chunks": f"each epoch sees 1/{args.chunks} of the training set (a contiguous block), so every sequence is seen "
+        f"{args.epochs / args.chunks:g} times",
         "validation_positives": int(val_y.sum()),
         "command": "python scripts/train_default_weights.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("workdir", "output", "generate_only", "jobs")
+            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("workdir", "output", "generate_only", "jobs", "init")
         ),
-        "generation_seconds": round(generated),
+        "continued_from": previous,
+        "generation_seconds": round(sum(
+            json.loads((Path(args.workdir) / name / "meta.json").read_text()).get("seconds", 0) for name in ("train", "validation")
+        )),
     }  # fmt: skip
     history = fit(
         clf,
-        MemmapJetDataset(train_x, train_y),
+        MemmapJetDataset(train_x, train_y, chunks=args.chunks),
         MemmapJetDataset(val_x, val_y),
         recipe=recipe,
-        checkpoint_dir=Path(args.workdir) / "checkpoint",
+        checkpoint_dir=Path(args.workdir) / ("checkpoint" if not args.init else f"checkpoint-{Path(args.init).name}"),
         data_description=data,
     )
     clf.card.training["wall_seconds"] = round(time.perf_counter() - started)

@@ -212,6 +212,47 @@ class JetClassifier:
         clf.card = card
         return clf
 
+    @classmethod
+    def from_pretrained(
+        cls, source=None, *, device="auto", sha256=None, cache_dir=None, progress=True, **kwargs
+    ) -> "JetClassifier":
+        """
+        Load pretrained weights: the bundled default (offline), a model directory, or a model archive URL.
+
+        Parameters
+        ----------
+        source : str or `~pathlib.Path`, optional
+            ``None`` for the default weights shipped with the package (trained on synthetic data; see
+            their model card, ``clf.card``); a directory written by `save`; or the ``https://`` URL
+            of a ``.zip`` / ``.tar.gz`` archive of one, downloaded once with parfive into a cache.
+        device : str or `torch.device`
+            Where to run the model.
+        sha256 : str, optional
+            SHA-256 of the archive; required for a URL.
+        cache_dir : str or `~pathlib.Path`, optional
+            Download cache (default: ``$SUNPY_JETS_CACHE``, else ``~/.cache/sunpy_jets``).
+        progress : bool
+            Show progress bars.
+        **kwargs
+            Other settings (``threshold``, ``batch_size``).
+
+        See Also
+        --------
+        sunpy_jets.pretrained.load_pretrained
+
+        Examples
+        --------
+        >>> from sunpy_jets import JetClassifier
+        >>> clf = JetClassifier.from_pretrained(device="cpu")
+        >>> clf.card.name
+        'sunpy_jets default (synthetic)'
+        """
+        from .pretrained import load_pretrained
+
+        return load_pretrained(
+            source, device=device, sha256=sha256, cache_dir=cache_dir, progress=progress, cls=cls, **kwargs
+        )
+
     # ----------------------------------------------------------------------------------------------
     # Training
 

@@ -23,13 +23,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _default_classifier(device):
+    """The bundled default weights (``detect`` uses this too)."""
     from sunpy_jets import JetClassifier
 
-    if hasattr(JetClassifier, "from_pretrained"):
-        return JetClassifier.from_pretrained(device=device)
-    from sunpy_jets.exceptions import WeightsError
-
-    raise WeightsError("no bundled weights in this installation: give --weights DIRECTORY")
+    return JetClassifier.from_pretrained(device=device)
 
 
 def run(args) -> int:
