@@ -44,7 +44,7 @@ from astropy.time import Time
 
 import sunpy.map
 
-from .events import events_from_windows
+from .merging import events_from_windows
 from .exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from .inputs import _expand_path_argument, _read_fits, _SequenceChecker
 from .preprocessing import _CADENCE_TOLERANCE

@@ -16,7 +16,7 @@ A gap between two frames longer than a window ends the current run of windows an
 Fields of view larger than the model's are tiled (see `sunpy_jets.tiling`).
 
 `detect` turns the windows into `~sunpy_jets.events.JetEvents` with
-`~sunpy_jets.events.events_from_windows`, adding the provenance the HEK needs.
+`~sunpy_jets.merging.events_from_windows`, adding the provenance the HEK needs.
 """
 
 import itertools
@@ -34,7 +34,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
-from .events import events_from_windows
+from .merging import events_from_windows
 from .exceptions import InputError, InputTypeError, InputWarning
 from .inputs import MIN_FRAMES, count_frames, iter_maps
 from .preprocessing import _CADENCE_TOLERANCE, _FOV_TOLERANCE, FramePreprocessor, standardize
@@ -562,7 +562,7 @@ def provenance(clf, table) -> dict:
 
 def events_from_scan(clf, table, *, threshold=None, low_threshold=None, min_windows=1, merge_gap=0 * u.s):
     """
-    Jet events from a scan table: `~sunpy_jets.events.events_from_windows` with the classifier's provenance.
+    Jet events from a scan table: `~sunpy_jets.merging.events_from_windows` with the classifier's provenance.
 
     Parameters
     ----------
@@ -613,7 +613,7 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
            center=None, width=None, tiles=None, overlap=0.5, method="pool", max_radius=DEFAULT_MAX_RADIUS,
            progress=None):
     """
-    Jet events in an observation: `scan`, then `~sunpy_jets.events.events_from_windows`.
+    Jet events in an observation: `scan`, then `~sunpy_jets.merging.events_from_windows`.
 
     Parameters
     ----------
