@@ -49,8 +49,9 @@ provenance = {"frm_institute": "Example University", "frm_contact": "jets@exampl
 records = events.to_hek(**provenance)
 for record in records:
     validate_hek_record(record)  # raises if a required attribute is missing or malformed
-for key in ("event_type", "event_starttime", "event_coord1", "event_coord2", "frm_name", "frm_paramset"):
-    print(f"{key:>16}: {records[0][key]}")
+for record in records[:1]:
+    for key in ("event_type", "event_starttime", "event_coord1", "event_coord2", "frm_name", "frm_paramset"):
+        print(f"{key:>16}: {record[key]}")
 
 ###############################################################################
 # Write the VOEvent files, one per event, and read them back.
@@ -59,7 +60,8 @@ folder = Path(tempfile.mkdtemp(prefix="jets_voevent_"))
 paths = events.to_voevent(folder, **provenance)
 for path in paths:
     print(path.name, f"{path.stat().st_size} bytes")
-print(paths[0].read_text()[:600], "...")
+for path in paths[:1]:
+    print(path.read_text()[:600], "...")
 back = [read_voevent(path) for path in paths]
 
 ###############################################################################
@@ -69,9 +71,10 @@ back = [read_voevent(path) for path in paths]
 
 from_files = JetEvents.from_hek(back)
 hek = from_files.to_hektable(**provenance)
-print(type(hek).__name__)
-print(hek["event_starttime", "event_endtime", "event_probability", "obs_meanwavel", "frm_name"])
-print(repr(hek["event_coord"][0]))
+print(f"{type(hek).__name__} with {len(hek)} event(s)")
+if len(hek):
+    print(hek["event_starttime", "event_endtime", "event_probability", "obs_meanwavel", "frm_name"])
+    print(repr(hek["event_coord"][0]))
 
 ###############################################################################
 # The round trip keeps the times and positions.
@@ -84,8 +87,9 @@ for row, original in zip(hek, events.table):
 ###############################################################################
 # The events read back from the VOEvent files, drawn on the frame of their peak.
 
-peak = from_files.table["event_peaktime"][0]
-frame = min(observation.maps, key=lambda m: abs((m.date - peak).to_value(u.s)))
+maps = observation.maps
+peak = from_files.table["event_peaktime"][0] if len(from_files) else maps[len(maps) // 2].date
+frame = min(maps, key=lambda m: abs((m.date - peak).to_value(u.s)))
 fig = plt.figure(figsize=(6, 5.5))
 ax = fig.add_subplot(projection=frame)
 frame.plot(axes=ax, clip_interval=(1, 99.8) * u.percent)
