@@ -60,8 +60,8 @@ else:
 frame = min(maps, key=lambda m: abs((m.date - peak).to_value(u.s)))
 live = (events.table["event_starttime"] <= frame.date) & (events.table["event_endtime"] >= frame.date)
 
-fig = plt.figure(figsize=(12, 5.5), layout="constrained")
-ax_map = fig.add_subplot(1, 2, 1, projection=frame)
+fig = plt.figure(figsize=(6.5, 6), layout="constrained")
+ax_map = fig.add_subplot(projection=frame)
 frame.plot(axes=ax_map, clip_interval=(1, 99.8) * u.percent)
 plot_events_on_map(frame, events[live], axes=ax_map, color="cyan")
 for jet in observation.jets:
@@ -71,7 +71,7 @@ ax_map.set_title(f"{frame.date.isot[:19]}: detections (boxes), true jet bases (+
 ###############################################################################
 # The probability of every window (the highest over the tiles) against time, with the events shaded.
 
-ax_p = fig.add_subplot(1, 2, 2)
+fig, ax_p = plt.subplots(figsize=(9, 3.8), layout="constrained")
 plot_probability(windows, events=events, threshold=clf.threshold, axes=ax_p)
 for jet in observation.jets:
     ax_p.axvline(jet.start_time.datetime, color="orange", ls=":", lw=1.5)
