@@ -2,7 +2,7 @@
 `JetClassifier`: the user-facing estimator, from image sequences to jet probabilities.
 
 It follows scikit-learn's habits (settings in ``__init__``, ``predict_proba`` / ``predict``) and
-torchvision's (weights carry their own configuration and preprocessing constants, so `load` gives a
+torchvision's (weights carry their own configuration and preprocessing constants, so `JetClassifier.load` gives a
 classifier that prepares its input exactly as it was trained).
 """
 

@@ -45,7 +45,7 @@ _PUBLISHED_CLIP_DN = 1000.0
 @dataclass(frozen=True)
 class JetModelConfig:
     """
-    Architecture and input recipe of a `JetRCNN`.
+    Architecture and input recipe of a `~sunpy_jets.model.JetRCNN`.
 
     The defaults follow the published recipe: AIA 304 Å, 30 frames at 24 s cadence, a 300″×300″
     field of view reduced to 166×166 pixels, values clipped and standardised. These constants are
