@@ -361,6 +361,52 @@ class JetRCNN(nn.Module):
         _, (h_n, _) = self.lstm(features)
         return self.head(h_n[-1]).squeeze(-1)
 
+    def input_gates(self, features: torch.Tensor) -> torch.Tensor:
+        """
+        The LSTM's input projection of per-frame features ``(..., F)`` into gate pre-activations ``(..., 4H)``.
+
+        A frame's projection is the same in every window that contains it, so scans compute it once per
+        frame and pass windows of it to `classify_gates` (single-layer LSTMs only).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+        >>> model = JetRCNN(JetModelConfig(image_size=32, channels=(8, 16), hidden_size=8)).eval()
+        >>> model.input_gates(torch.zeros(5, 32)).shape
+        torch.Size([5, 32])
+        """
+        if self.config.lstm_layers != 1:
+            raise InputError("input_gates needs a single-layer LSTM; use classify_features")
+        lstm = self.lstm
+        return torch.nn.functional.linear(features, lstm.weight_ih_l0, lstm.bias_ih_l0 + lstm.bias_hh_l0)
+
+    def classify_gates(self, gates: torch.Tensor) -> torch.Tensor:
+        """
+        Logits ``(B,)`` from precomputed input gates ``(B, T, 4H)`` (see `input_gates`).
+
+        Equal, up to floating-point rounding, to `classify_features` on the features the gates came from.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+        >>> model = JetRCNN(JetModelConfig(image_size=32, channels=(8, 16), hidden_size=8)).eval()
+        >>> features = torch.randn(3, 6, 32)
+        >>> torch.allclose(model.classify_gates(model.input_gates(features)), model.classify_features(features), atol=1e-6)
+        True
+        """
+        w_hh = self.lstm.weight_hh_l0
+        batch, steps = gates.shape[:2]
+        h = gates.new_zeros(batch, self.config.hidden_size)
+        c = torch.zeros_like(h)
+        for t in range(steps):
+            # PyTorch's gate order: input, forget, cell, output.
+            i, f, g, o = (gates[:, t] + h @ w_hh.T).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        return self.head(h).squeeze(-1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B,)`` for sequences ``(B, T, 1, H, W)``."""
         if x.ndim != 5 or x.shape[2] != 1:
@@ -403,9 +449,12 @@ class JetRCNN(nn.Module):
         n = features.shape[0]
         if n <= window:
             return self.classify_features(features[None])
-        # unfold gives (n_windows, F, window) views without copying the features.
+        if self.config.lstm_layers == 1:
+            # Project each frame into the LSTM's gates once, not once per window that holds it.
+            features = self.input_gates(features)
+        # unfold gives (n_windows, F, window) views without copying.
         windows = features.unfold(0, window, stride).permute(0, 2, 1)
-        return self.classify_features(windows)
+        return self.classify_gates(windows) if self.config.lstm_layers == 1 else self.classify_features(windows)
 
     @property
     def n_parameters(self) -> int:

@@ -290,13 +290,16 @@ class _Scanner:
         """Classify the windows starting at run indices ``starts`` (all complete and in the buffer)."""
         offset = int(starts[0]) - self.buf_start
         sub = self.features[offset : offset + int(starts[-1] - starts[0]) + length]
+        # A frame's LSTM input projection is shared by every window holding it: compute it once per frame.
+        gated = self.model.config.lstm_layers == 1
+        classify = self.model.classify_gates if gated else self.model.classify_features
+        if gated:
+            sub = self.model.input_gates(sub)
         # (n_windows, n_tiles, F, length) views, without copying.
         windows = sub.unfold(0, length, self.stride)
         nw, nt, nf, _ = windows.shape
         seqs = windows.permute(0, 1, 3, 2).reshape(nw * nt, length, nf)
-        logits = torch.cat(
-            [self.model.classify_features(seqs[i : i + _WINDOW_BATCH]) for i in range(0, len(seqs), _WINDOW_BATCH)]
-        )
+        logits = torch.cat([classify(seqs[i : i + _WINDOW_BATCH]) for i in range(0, len(seqs), _WINDOW_BATCH)])
         first = np.stack([self.thumbs[int(s) - self.buf_start] for s in starts])
         last = np.stack([self.thumbs[int(s) - self.buf_start + length - 1] for s in starts])
         self.rows["start"].append(np.array([self.times[int(s) - self.buf_start] for s in starts]))

@@ -113,3 +113,12 @@ def test_config_dict_round_trip_and_unknown_keys():
 def test_model_rejects_wrong_input_shape(model):
     with pytest.raises(InputError, match=r"\(B, T, 1, H, W\)"):
         model(torch.zeros(2, 32, 32))
+
+
+def test_precomputed_gates_equal_the_lstm(model):
+    torch.manual_seed(3)
+    features = torch.randn(4, 6, model.encoder.out_features)
+    with torch.inference_mode():
+        torch.testing.assert_close(
+            model.classify_gates(model.input_gates(features)), model.classify_features(features), rtol=1e-5, atol=1e-6
+        )
