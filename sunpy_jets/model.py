@@ -262,12 +262,32 @@ class FrameEncoder(nn.Module):
         self.out_features = 2 * in_channels
 
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the last stage's feature maps, ``(N, C, h, w)``, for frames ``(N, 1, H, W)``."""
+        """
+        Return the last stage's feature maps, ``(N, C, h, w)``, for frames ``(N, 1, H, W)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import FrameEncoder
+        >>> encoder = FrameEncoder((8, 16)).eval()
+        >>> encoder.feature_maps(torch.zeros(3, 1, 32, 32)).shape
+        torch.Size([3, 16, 8, 8])
+        """
         return self.features(x)
 
     @staticmethod
     def pool(fmap: torch.Tensor) -> torch.Tensor:
-        """Global average and max pooling of ``(N, C, h, w)`` feature maps into ``(N, 2C)`` vectors."""
+        """
+        Global average and max pooling of ``(N, C, h, w)`` feature maps into ``(N, 2C)`` vectors.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import FrameEncoder
+        >>> fmap = torch.arange(8.0).reshape(1, 2, 2, 2)
+        >>> FrameEncoder.pool(fmap)
+        tensor([[1.5000, 5.5000, 3.0000, 7.0000]])
+        """
         return torch.cat([fmap.mean(dim=(-2, -1)), fmap.amax(dim=(-2, -1))], dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
