@@ -113,6 +113,29 @@ class PreparedSequence:
         Width and height of the data inside the grid, in arcsec (smaller than the grid when padded).
     pixel_scale : `~astropy.units.Quantity`
         Angular size of a grid pixel.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import astropy.units as u
+    >>> from astropy.coordinates import SkyCoord
+    >>> from astropy.time import Time
+    >>> from sunpy.coordinates import frames
+    >>> from sunpy_jets.preprocessing import PreparedSequence
+    >>> times = Time("2012-07-19T07:30:00") + [0, 24, 48] * u.s
+    >>> hpc = frames.Helioprojective(obstime=times[0], observer="earth")
+    >>> prepared = PreparedSequence(
+    ...     frames=torch.zeros(3, 1, 16, 16),
+    ...     times=times,
+    ...     center=SkyCoord(100 * u.arcsec, -50 * u.arcsec, frame=hpc),
+    ...     extent=[200, 100] * u.arcsec,
+    ...     pixel_scale=12 * u.arcsec,
+    ... )
+    >>> len(prepared)
+    3
+    >>> ll, ur = prepared.bounding_box
+    >>> ll.Tx, ll.Ty, ur.Tx, ur.Ty
+    (<Longitude 0. arcsec>, <Latitude -100. arcsec>, <Longitude 200. arcsec>, <Latitude 0. arcsec>)
     """
 
     frames: torch.Tensor
