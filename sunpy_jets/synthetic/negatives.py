@@ -89,7 +89,24 @@ class _Loop:
 
 
 class FlareBrightening(Feature):
-    """Two ribbons and a kernel brightening impulsively then decaying, separating at 5–20 km/s."""
+    """
+    Two ribbons and a kernel brightening impulsively then decaying, separating at 5–20 km/s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_jets.synthetic._geometry import Field
+    >>> from sunpy_jets.synthetic.negatives import FlareBrightening
+    >>> field = Field.regular((64, 64), (0.0, 0.0), 2.0, 960.0, 1.496e8)  # on the disk
+    >>> flare = FlareBrightening.random(np.random.default_rng(0), field, duration=600.0)
+    >>> flare.label  # not a jet
+    False
+    >>> peak, later = np.zeros((2, 64, 64), dtype=np.float32)
+    >>> flare.add_to(peak, field, flare.t_start + flare.rise)
+    >>> flare.add_to(later, field, flare.t_start + flare.rise + 2 * flare.decay)
+    >>> bool(peak.max() > later.max() > 0)  # impulsive, then decaying
+    True
+    """
 
     def __init__(self, center, angle, length, gap, speed, peak, t_start, rise, decay):
         self.center, self.angle, self.length, self.gap, self.speed = center, angle, length, gap, speed
@@ -130,7 +147,23 @@ class FlareBrightening(Feature):
 
 
 class OscillatingLoop(Feature):
-    """A bright loop whose apex oscillates (period 2–10 min, decaying), with flowing brightness."""
+    """
+    A bright loop whose apex oscillates (period 2–10 min, decaying), with flowing brightness.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_jets.synthetic._geometry import Field
+    >>> from sunpy_jets.synthetic.negatives import OscillatingLoop
+    >>> field = Field.regular((64, 64), (0.0, 0.0), 2.0, 960.0, 1.496e8)  # on the disk
+    >>> loop = OscillatingLoop.random(np.random.default_rng(0), field, duration=600.0)
+    >>> loop.label  # not a jet
+    False
+    >>> image = np.zeros((64, 64), dtype=np.float32)
+    >>> loop.add_to(image, field, loop.t_start + 60.0)
+    >>> bool(image.max() > 0), bool(image.min() >= 0)
+    (True, True)
+    """
 
     def __init__(self, loop, thickness, peak, amplitude, period, damping, t_start, life):
         self.loop, self.thickness, self.peak = loop, thickness, peak
@@ -169,7 +202,24 @@ class OscillatingLoop(Feature):
 
 
 class ProminenceMotion(Feature):
-    """Prominence threads above the limb (or a dark filament on the disk) that sway and slide slowly."""
+    """
+    Prominence threads above the limb (or a dark filament on the disk) that sway and slide slowly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_jets.synthetic._geometry import Field
+    >>> from sunpy_jets.synthetic.negatives import ProminenceMotion
+    >>> field = Field.regular((64, 64), (0.0, 0.0), 2.0, 960.0, 1.496e8)  # on the disk
+    >>> limb = Field.regular((64, 64), (940.0, 0.0), 2.0, 960.0, 1.496e8)  # across the limb
+    >>> on_disk = ProminenceMotion.random(np.random.default_rng(0), field, duration=600.0)
+    >>> above_limb = ProminenceMotion.random(np.random.default_rng(0), limb, duration=600.0)
+    >>> dark, bright = np.zeros((2, 64, 64), dtype=np.float32)
+    >>> on_disk.add_to(dark, field, max(on_disk.t_start, 0.0) + 60.0)
+    >>> above_limb.add_to(bright, limb, max(above_limb.t_start, 0.0) + 60.0)
+    >>> bool(dark.min() < 0), bool(bright.max() > 0)  # a dark filament, a bright prominence
+    (True, True)
+    """
 
     def __init__(self, anchor, up, threads, amplitude, t_start, life):
         self.anchor, self.up, self.threads, self.amplitude = np.asarray(anchor), np.asarray(up), threads, amplitude
@@ -226,7 +276,26 @@ class ProminenceMotion(Feature):
 
 
 class CoronalRain(Feature):
-    """Condensations falling along both legs of a (faint) loop at 30–120 km/s."""
+    """
+    Condensations falling along both legs of a (faint) loop at 30–120 km/s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_jets.synthetic._geometry import Field
+    >>> from sunpy_jets.synthetic.negatives import CoronalRain
+    >>> field = Field.regular((64, 64), (0.0, 0.0), 2.0, 960.0, 1.496e8)  # on the disk
+    >>> rain = CoronalRain.random(np.random.default_rng(0), field, duration=600.0)
+    >>> rain.label  # not a jet
+    False
+    >>> image = np.zeros((64, 64), dtype=np.float32)
+    >>> rain.add_to(image, field, rain.t_end + 1.0)  # nothing once it is over
+    >>> bool(image.any())
+    False
+    >>> rain.add_to(image, field, max(rain.t_start, 0.0) + 60.0)
+    >>> bool(image.max() > 0)
+    True
+    """
 
     def __init__(self, loop, blobs, size, peak, t_start, life):
         self.loop, self.blobs, self.size, self.peak = loop, blobs, size, peak
@@ -271,7 +340,25 @@ class CoronalRain(Feature):
 
 
 class MovingBrightPoint(Feature):
-    """A small bright point drifting at 1–10 km/s and blinking with a period of 1–5 min."""
+    """
+    A small bright point drifting at 1–10 km/s and blinking with a period of 1–5 min.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_jets.synthetic._geometry import Field
+    >>> from sunpy_jets.synthetic.negatives import MovingBrightPoint
+    >>> field = Field.regular((64, 64), (0.0, 0.0), 2.0, 960.0, 1.496e8)  # on the disk
+    >>> point = MovingBrightPoint.random(np.random.default_rng(0), field, duration=600.0)
+    >>> point.label  # not a jet
+    False
+    >>> image = np.zeros((64, 64), dtype=np.float32)
+    >>> point.add_to(image, field, 0.0)
+    >>> xmin, xmax, ymin, ymax = point.box()
+    >>> ty, tx = np.unravel_index(image.argmax(), image.shape)
+    >>> bool(xmin <= field.tx[ty, tx] <= xmax and ymin <= field.ty[ty, tx] <= ymax)
+    True
+    """
 
     def __init__(self, start_xy, velocity, size, peak, period, t_start, life):
         self.start_xy, self.velocity, self.size, self.peak, self.period = start_xy, velocity, size, peak, period
