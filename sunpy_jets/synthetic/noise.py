@@ -23,7 +23,21 @@ READ_NOISE = 1.2
 
 @dataclass(frozen=True)
 class FramePlan:
-    """What happens to one frame: its exposure time (s) and number of cosmic-ray hits."""
+    """
+    What happens to one frame: its exposure time (s) and number of cosmic-ray hits.
+
+    ``bad`` names what makes the frame bad (``"cosmic_rays"`` or ``"exposure"``), empty if nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_jets.synthetic.noise import FramePlan, plan_frames
+    >>> FramePlan(exposure=2.9, cosmic_rays=3)
+    FramePlan(exposure=2.9, cosmic_rays=3, bad='')
+    >>> plans = plan_frames(np.random.default_rng(0), 3, (32, 32), exposure=2.9, bad_frame_rate=0.0)
+    >>> [(p.exposure, p.bad) for p in plans]
+    [(2.9, ''), (2.9, ''), (2.9, '')]
+    """
 
     exposure: float
     cosmic_rays: int

@@ -26,6 +26,22 @@ class Scene:
 
     Iterating gives `~sunpy.map.sources.AIAMap` frames; ``len`` is the number of frames.
     Built by `~sunpy_jets.synthetic.make_sequence` and `~sunpy_jets.synthetic.make_observation`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_jets.synthetic import make_sequence
+    >>> scene = make_sequence(kind="quiet", seed=0, n_frames=3, shape=(32, 32), lazy=True).scene
+    >>> len(scene), scene.field.shape
+    (3, (32, 32))
+    >>> data, exposure = scene.data(1)
+    >>> data.shape, data.dtype.name, exposure
+    ((32, 32), 'float32', 2.9)
+    >>> np.array_equal(scene.data(1)[0], data)  # frames are rendered again identically
+    True
+    >>> frame = scene.frame(0)
+    >>> frame.instrument, frame.wavelength
+    ('AIA', <Quantity 304. Angstrom>)
     """
 
     def __init__(self, *, field, background, features, times, plans, seed_sequence, reference=None, noise=True):
