@@ -46,6 +46,15 @@ class SyntheticSequence:
         Every jet in the scene, with its base, times and box.
     distractors : list of str
         The hard negatives in the scene, by name.
+
+    Examples
+    --------
+    >>> from sunpy_jets.synthetic import make_sequence
+    >>> seq = make_sequence(kind="jet", seed=0, n_frames=3, shape=(32, 32))
+    >>> type(seq).__name__, seq.label, seq.kind, len(seq.maps), len(seq.jets)
+    ('SyntheticSequence', True, 'jet', 3, 1)
+    >>> seq.maps[0].data.shape
+    (32, 32)
     """
 
     maps: object
@@ -62,6 +71,18 @@ class SyntheticFrames:
 
     Use it for long or large observations; `~sunpy_jets.synthetic.write_fits` writes it frame by frame.
     Attributes are those of `SyntheticSequence`, with ``scene`` instead of ``maps``.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_jets.synthetic import make_sequence
+    >>> frames = make_sequence(kind="jet", seed=0, n_frames=3, shape=(32, 32), lazy=True)
+    >>> type(frames).__name__, len(frames), frames.label
+    ('SyntheticFrames', 3, True)
+    >>> (frames.times[1] - frames.times[0]).to(u.s)
+    <Quantity 24. s>
+    >>> frames[-1].data.shape, frames[-1].date == frames.times[-1]
+    ((32, 32), True)
     """
 
     scene: Scene
@@ -87,7 +108,20 @@ class SyntheticFrames:
         return self.scene.times
 
     def to_sequence(self):
-        """Render every frame into a `SyntheticSequence`."""
+        """
+        Render every frame into a `SyntheticSequence`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sunpy_jets.synthetic import make_sequence
+        >>> frames = make_sequence(kind="quiet", seed=0, n_frames=3, shape=(32, 32), lazy=True)
+        >>> seq = frames.to_sequence()
+        >>> type(seq).__name__, len(seq.maps), seq.label, seq.kind
+        ('SyntheticSequence', 3, False, 'quiet')
+        >>> np.array_equal(seq.maps[2].data, frames[2].data)
+        True
+        """
         import sunpy.map
 
         maps = sunpy.map.Map(list(self.scene), sequence=True)
