@@ -101,6 +101,24 @@ class TileGrid:
         Helioprojective centres of the kept tiles.
     width, height : `~astropy.units.Quantity`
         Angular size of a tile.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import astropy.units as u
+    >>> from sunpy_jets.model import JetModelConfig
+    >>> from sunpy_jets.preprocessing import FramePreprocessor
+    >>> from sunpy_jets.synthetic import make_sequence
+    >>> from sunpy_jets.tiling import make_tile_grid
+    >>> config = JetModelConfig(image_size=32, channels=(4, 8), fov_arcsec=60)
+    >>> m = make_sequence(kind="quiet", seed=1, n_frames=1, shape=(80, 120), scale=1.875 * u.arcsec / u.pix).maps[0]
+    >>> grid = make_tile_grid(FramePreprocessor(m, config, full_frame=True), m, config, n_stages=2, max_radius=None)
+    >>> len(grid), grid.shape, grid.padded_shape
+    (28, (4, 7), (80, 128))
+    >>> grid.origins[:3].tolist()
+    [[0, 0], [0, 16], [0, 32]]
+    >>> grid.pad(np.zeros((80, 120), dtype=np.float32)).shape
+    (80, 128)
     """
 
     size: int
@@ -129,7 +147,23 @@ class TileGrid:
         return out
 
     def to_world(self, col, row) -> SkyCoord:
-        """Helioprojective coordinates of (fractional) model-pixel positions of the padded frame."""
+        """
+        Helioprojective coordinates of (fractional) model-pixel positions of the padded frame.
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from sunpy_jets.model import JetModelConfig
+        >>> from sunpy_jets.preprocessing import FramePreprocessor
+        >>> from sunpy_jets.synthetic import make_sequence
+        >>> from sunpy_jets.tiling import make_tile_grid
+        >>> config = JetModelConfig(image_size=32, channels=(4, 8), fov_arcsec=60)
+        >>> m = make_sequence(kind="quiet", seed=1, n_frames=1, shape=(80, 120), scale=1.875 * u.arcsec / u.pix).maps[0]
+        >>> grid = make_tile_grid(FramePreprocessor(m, config, full_frame=True), m, config, n_stages=2, max_radius=None)
+        >>> row, col = grid.origins[0] + (grid.size - 1) / 2  # the first tile's central pixel
+        >>> grid.to_world(col, row).separation(grid.centers[0]).to(u.arcsec)
+        <Angle 0. arcsec>
+        """
         x, y = self.geometry.to_map_pixels(col, row)
         return self.geometry.wcs.pixel_to_world(x, y)
 
