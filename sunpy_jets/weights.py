@@ -93,14 +93,39 @@ class ModelCard:
     package_version: str = ""
 
     def to_dict(self) -> dict:
-        """The card as a JSON-serialisable dictionary."""
+        """
+        The card as a JSON-serialisable dictionary.
+
+        Examples
+        --------
+        >>> import json
+        >>> from sunpy_jets.weights import ModelCard
+        >>> d = ModelCard(threshold=0.3, name="demo").to_dict()
+        >>> d["format_version"] >= 1, d["threshold"], d["name"], isinstance(d["config"], dict)
+        (True, 0.3, 'demo', True)
+        >>> json.loads(json.dumps(d)) == d
+        True
+        """
         d = dataclasses.asdict(self)
         d["config"] = self.config.to_dict()
         return {"format": _FORMAT, "format_version": _FORMAT_VERSION, **d}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelCard":
-        """Build a card from `to_dict` output, checking its format and fields."""
+        """
+        Build a card from `to_dict` output, checking its format and fields.
+
+        Examples
+        --------
+        >>> from sunpy_jets.weights import ModelCard
+        >>> card = ModelCard.from_dict({"threshold": 0.25, "name": "demo"})  # missing fields get defaults
+        >>> card.threshold, card.name, card.config == ModelCard().config
+        (0.25, 'demo', True)
+        >>> ModelCard.from_dict({"threshold": 2.0})
+        Traceback (most recent call last):
+        ...
+        sunpy_jets.exceptions.WeightsError: the model card's threshold must be a number in [0, 1], not 2.0
+        """
         if not isinstance(d, dict):
             raise WeightsError("a model card must be a JSON object")
         d = dict(d)

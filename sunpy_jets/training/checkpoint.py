@@ -58,7 +58,21 @@ def capture_rng_state(generator=None) -> dict:
 
 
 def restore_rng_state(state: dict, generator=None) -> None:
-    """Restore the random states saved by `capture_rng_state` (and ``generator``'s, when both have one)."""
+    """
+    Restore the random states saved by `capture_rng_state` (and ``generator``'s, when both have one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from sunpy_jets.training.checkpoint import capture_rng_state, restore_rng_state
+    >>> loader_rng = torch.Generator().manual_seed(0)
+    >>> state = capture_rng_state(loader_rng)
+    >>> first = np.random.random(), torch.randint(100, (3,), generator=loader_rng).tolist()
+    >>> restore_rng_state(state, loader_rng)
+    >>> (np.random.random(), torch.randint(100, (3,), generator=loader_rng).tolist()) == first
+    True
+    """
     torch.set_rng_state(state["torch"])
     n = state["numpy"]
     keys = n["keys"].numpy().astype(np.uint32)

@@ -76,7 +76,16 @@ class TrainingHistory:
         return next(r for r in self.records if r["epoch"] == self.best_epoch)
 
     def column(self, name) -> np.ndarray:
-        """One quantity over the epochs, e.g. ``history.column("val_f1")``."""
+        """
+        One quantity over the epochs, e.g. ``history.column("val_f1")``; NaN where an epoch lacks it.
+
+        Examples
+        --------
+        >>> from sunpy_jets.training import TrainingHistory
+        >>> h = TrainingHistory([{"epoch": 0, "val_f1": 0.5}, {"epoch": 1}, {"epoch": 2, "val_f1": 0.75}])
+        >>> h.column("val_f1")
+        array([0.5 , nan, 0.75])
+        """
         return np.array([r.get(name, np.nan) for r in self.records], dtype=float)
 
     def to_table(self) -> QTable:
@@ -85,12 +94,32 @@ class TrainingHistory:
         return QTable(rows=[[r.get(n) for n in names] for r in self.records] or None, names=names)
 
     def to_dict(self) -> dict:
-        """A JSON-serialisable dictionary."""
+        """
+        A JSON-serialisable dictionary.
+
+        Examples
+        --------
+        >>> import json
+        >>> from sunpy_jets.training import TrainingHistory
+        >>> h = TrainingHistory([{"epoch": 0, "train_loss": 0.7}], best_epoch=0, stopped="early_stopping")
+        >>> json.dumps(h.to_dict(), sort_keys=True)
+        '{"best_epoch": 0, "records": [{"epoch": 0, "train_loss": 0.7}], "resumed_from": null, "stopped": "early_stopping"}'
+        """
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d) -> "TrainingHistory":
-        """Build a history from `to_dict` output."""
+        """
+        Build a history from `to_dict` output.
+
+        Examples
+        --------
+        >>> from sunpy_jets.training import TrainingHistory
+        >>> h = TrainingHistory([{"epoch": 0, "val_f1": 0.5}, {"epoch": 1, "val_f1": 0.8}], best_epoch=1)
+        >>> again = TrainingHistory.from_dict(h.to_dict())
+        >>> again == h, again.best["val_f1"], again.column("val_f1").tolist()
+        (True, 0.8, [0.5, 0.8])
+        """
         return cls(**d)
 
 
