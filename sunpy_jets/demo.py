@@ -43,6 +43,18 @@ class DemoResult:
         Whether each sequence holds a jet (synthetic sequences), `None` for real frames.
     files : list of `~pathlib.Path`
         Every file written.
+
+    Examples
+    --------
+    `run_demo` fills one in; built by hand it starts empty:
+
+    >>> from pathlib import Path
+    >>> from sunpy_jets.demo import DemoResult
+    >>> result = DemoResult(Path("demo_output"), truth={"jet": True, "quiet": False})
+    >>> result.output.name, result.truth["jet"], result.events, result.windows, result.files
+    ('demo_output', True, {}, {}, [])
+    >>> result.events is DemoResult(Path("other")).events  # each result has its own containers
+    False
     """
 
     output: Path
