@@ -15,6 +15,17 @@ from pathlib import Path
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Temporary files are created private (0600); the final file gets the permissions a plain open() would
+# give it. Read once at import: changing the umask is process-wide and racy in threaded code.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
 @contextmanager
 def atomic_path(path):
     """
@@ -48,6 +59,8 @@ def atomic_path(path):
     tmp = Path(tmp)
     try:
         yield tmp
+        # Writers may have replaced the temporary file (safetensors does), so set the mode last.
+        os.chmod(tmp, _FILE_MODE)
         # Flush the data to disk before the rename makes it visible under the final name.
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())

@@ -210,3 +210,15 @@ def test_any_safetensors_header_length_loads(tmp_path, head_size):
     clf.save(tmp_path)
     loaded = JetClassifier.load(tmp_path, device="cpu")
     torch.testing.assert_close(loaded.model.state_dict(), clf.model.state_dict())
+
+
+def test_saved_files_follow_the_umask_not_private_temp_modes(tmp_path):
+    """Atomic writes go through mkstemp (mode 0600); the saved model must be readable like any file the user writes."""
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    JetClassifier(SMALL, seed=0, device="cpu").save(tmp_path)
+    expected = 0o666 & ~mask
+    for path in tmp_path.iterdir():
+        assert path.stat().st_mode & 0o777 == expected, path.name
