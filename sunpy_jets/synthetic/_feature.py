@@ -14,9 +14,9 @@ class Feature:
     """
     Something that adds count rate (DN/s) inside a bounded box during a time span.
 
-    Subclasses set ``t_start`` and ``t_end`` (seconds from the scene start), implement `box`
-    (arcsec ``(xmin, xmax, ymin, ymax)`` over the whole lifetime) and `rate` (on the local
-    coordinates of that box), and `add_to` does the windowing so that cost scales with the
+    Subclasses set ``t_start`` and ``t_end`` (seconds from the scene start) and ``_box`` (arcsec
+    ``(xmin, xmax, ymin, ymax)`` over the whole lifetime, returned by `box`), implement `rate` (on the
+    local coordinates of that box), and `add_to` does the windowing so that cost scales with the
     feature's size rather than the frame's.
     """
 
@@ -25,7 +25,7 @@ class Feature:
     label = False
 
     def box(self):
-        raise NotImplementedError
+        return self._box
 
     def rate(self, tx, ty, t):
         raise NotImplementedError

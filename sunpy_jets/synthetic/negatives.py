@@ -131,9 +131,6 @@ class FlareBrightening(Feature):
             rng.uniform(120, 600),
         )
 
-    def box(self):
-        return self._box
-
     def rate(self, tx, ty, t):
         tau = t - self.t_start
         amp = tau / self.rise if tau < self.rise else np.exp(-(tau - self.rise) / self.decay)
@@ -189,9 +186,6 @@ class OscillatingLoop(Feature):
             start,
             life,
         )
-
-    def box(self):
-        return self._box
 
     def rate(self, tx, ty, t):
         tau = t - self.t_start
@@ -253,9 +247,6 @@ class ProminenceMotion(Feature):
         amplitude = rng.uniform(60, 400) if limb is not None else -0.6 * QUIET_SUN_RATE
         start, life = _timing(rng, duration, 3600, 7200)
         return cls(anchor, up, threads, amplitude, start, life)
-
-    def box(self):
-        return self._box
 
     def rate(self, tx, ty, t):
         tau = t - self.t_start
@@ -323,9 +314,6 @@ class CoronalRain(Feature):
         size = field.mm_to_arcsec(rng.uniform(1.0, 2.5)) + 0.5 * field.scale
         return cls(loop, blobs, size, rng.uniform(150, 800), start, life)
 
-    def box(self):
-        return self._box
-
     def rate(self, tx, ty, t):
         out = 0.05 * self.peak * np.exp(-0.5 * (self.loop.distance(tx, ty, self.loop.b) / self.size) ** 2)
         for blob in self.blobs:
@@ -380,9 +368,6 @@ class MovingBrightPoint(Feature):
             start,
             life,
         )
-
-    def box(self):
-        return self._box
 
     def rate(self, tx, ty, t):
         tau = t - self.t_start
