@@ -396,7 +396,5 @@ def count_frames(data) -> int | None:
             return None
     if isinstance(data, (list, tuple)):
         return len(data)
-    if isinstance(data, NDCube) and data.data.ndim == 3:
-        return None
     return None
 
