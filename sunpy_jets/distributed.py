@@ -44,10 +44,10 @@ from astropy.time import Time
 
 import sunpy.map
 
-from .merging import events_from_windows
 from .exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from .inputs import _expand_path_argument, _read_fits, _SequenceChecker
-from .preprocessing import _CADENCE_TOLERANCE
+from .merging import events_from_windows
+from .preprocessing import _CADENCE_TOLERANCE, _preprocessing_notes
 from .tiling import DEFAULT_MAX_RADIUS
 
 __all__ = ["scan_files", "DistributedScanResult", "DEFAULT_CHUNK_SIZE"]
@@ -487,13 +487,9 @@ def _warn_like_scan(config, outs, short, gaps, t_ref):
         )  # fmt: skip
     for message in dict.fromkeys(m for o in outs for m in o["warnings"]):
         warnings.warn(message, InputWarning, stacklevel=4)
-    if any(o["padded"] for o in outs):
-        extent = next(o["extent"] for o in outs if o["padded"])
-        warnings.warn(
-            f"the data cover {extent[0]:.0f} × {extent[1]:.0f} of the model's {config.fov:.0f} field of view; the "
-            "rest was padded with each frame's median", InputWarning, stacklevel=4,
-        )  # fmt: skip
-    missing = sum(o["n_missing"] for o in outs)
-    if missing:
-        message = f"{missing} NaN or infinite pixels were replaced by their frame's median"
+    padded = [o["extent"] for o in outs if o["padded"]]
+    notes = _preprocessing_notes(
+        config, padded=bool(padded), extent=padded[0] if padded else None, n_missing=sum(o["n_missing"] for o in outs)
+    )
+    for message in notes:
         warnings.warn(message, InputWarning, stacklevel=4)

@@ -55,6 +55,19 @@ def _warn(message):
     warnings.warn(message, InputWarning, stacklevel=3)
 
 
+def _preprocessing_notes(config, *, padded, extent, n_missing) -> list[str]:
+    """What spatial preprocessing changed, as the messages of the `InputWarning` callers issue."""
+    notes = []
+    if padded:
+        notes.append(
+            f"the data cover {extent[0]:.0f} × {extent[1]:.0f} of the model's {config.fov:.0f} field of "
+            "view; the rest was padded with each frame's median"
+        )
+    if n_missing:
+        notes.append(f"{n_missing} NaN or infinite pixels were replaced by their frame's median")
+    return notes
+
+
 def check_angle(value, name: str, *, allow_pair: bool = False) -> u.Quantity:
     """
     Check that ``value`` is a positive angular `~astropy.units.Quantity` and return it in arcsec.
@@ -502,13 +515,8 @@ def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None,
     check_gaps(times, window)
     pre = FramePreprocessor(maps[0], config, center=center, width=width)
     stack = np.stack([pre(m) for m in maps])
-    if pre.padded:
-        _warn(
-            f"the data cover {pre.extent[0]:.0f} × {pre.extent[1]:.0f} of the model's {config.fov:.0f} field of "
-            "view; the rest was padded with each frame's median"
-        )
-    if pre.n_missing:
-        _warn(f"{pre.n_missing} NaN or infinite pixels were replaced by their frame's median")
+    for note in _preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing):
+        _warn(note)
     resampled, grid = resample_time(stack, times, config.cadence, max_gap=window)
     if resampled is not stack:
         dt = np.diff((times - times[0]).to_value(u.s))

@@ -34,10 +34,10 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
-from .merging import events_from_windows
 from .exceptions import InputError, InputTypeError, InputWarning
 from .inputs import MIN_FRAMES, count_frames, iter_maps
-from .preprocessing import _CADENCE_TOLERANCE, _FOV_TOLERANCE, FramePreprocessor, standardize
+from .merging import events_from_windows
+from .preprocessing import _CADENCE_TOLERANCE, _FOV_TOLERANCE, FramePreprocessor, _preprocessing_notes, standardize
 from .tiling import DEFAULT_MAX_RADIUS, _GridGeometry, TileGrid, crop_tiles, make_tile_grid, pool_tiles
 
 __all__ = ["scan", "detect", "events_from_scan", "provenance", "METHODS"]
@@ -519,14 +519,8 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
             stacklevel=2,
         )
     pre = scanner.pre
-    if pre.padded:
-        _warn(
-            f"the data cover {pre.extent[0]:.0f} × {pre.extent[1]:.0f} of the model's {config.fov:.0f} field of "
-            "view; the rest was padded with each frame's median",
-            stacklevel=2,
-        )
-    if pre.n_missing:
-        _warn(f"{pre.n_missing} NaN or infinite pixels were replaced by their frame's median", stacklevel=2)
+    for note in _preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing):
+        _warn(note, stacklevel=2)
     return scanner.table(stride=stride)
 
 
