@@ -53,7 +53,10 @@ def events_from_windows(
        its last window; peak time and probability: the centre and probability of its most probable window
        (the earliest if tied); bounding box: the union of its tiles' boxes; position: the probability-weighted
        mean, over its windows above ``threshold``, of their ``centroid`` (when the column exists and is
-       finite) or else their tile centre, clipped to the box.
+       finite) or else their tile centre, clipped to the box. With a ``change`` column (the brightness
+       change each centroid weighs, as `~sunpy_jets.scanning.scan` gives), each window's weight is its
+       probability times its change, so that a tile that fires beside the jet, where little changes, does
+       not pull the position to itself.
 
     With ``min_windows=1`` every window above ``threshold`` lies inside an event (in time and space), and
     every event holds at least one window above ``threshold``.
@@ -63,7 +66,8 @@ def events_from_windows(
     windows : `~astropy.table.Table`
         One row per (window, tile): ``start_time`` and ``end_time`` (`~astropy.time.Time`), ``probability``
         (`float` in [0, 1]), and optionally ``tile_center`` (helioprojective `~astropy.coordinates.SkyCoord`),
-        ``tile_width``/``tile_height`` (angle `~astropy.units.Quantity`) and ``centroid`` (SkyCoord).
+        ``tile_width``/``tile_height`` (angle `~astropy.units.Quantity`), ``centroid`` (SkyCoord) and
+        ``change`` (non-negative float).
     threshold : `float`
         Probability (in (0, 1]) a window must reach to start an event.
     low_threshold : `float`, optional
@@ -156,6 +160,12 @@ def events_from_windows(
         qx, qy = qx.to_value(u.arcsec), qy.to_value(u.arcsec)
         good = np.isfinite(qx) & np.isfinite(qy)
         px[good], py[good] = qx[good], qy[good]
+    weight = prob.copy()
+    if "change" in windows.colnames:
+        change = np.asarray(u.Quantity(windows["change"], u.dimensionless_unscaled).value, dtype=float)
+        if np.any(~np.isfinite(change)) or np.any(change < 0):
+            raise InputError("column 'change' must be finite and non-negative")
+        weight *= change
 
     keys = np.round(np.stack([cx, cy, w, h], axis=1), 6)
     _, tile = np.unique(keys, axis=0, return_inverse=True)
@@ -224,7 +234,8 @@ def events_from_windows(
         best = group[np.lexsort((s[group], -prob[group]))[0]]
         peak.append(best)
         above = group[prob[group] >= threshold]
-        weights = prob[above]
+        # Windows where nothing changed fall back to their probability alone.
+        weights = weight[above] if weight[above].sum() > 0 else prob[above]
         pos_x.append(np.average(px[above], weights=weights))
         pos_y.append(np.average(py[above], weights=weights))
     first, last, peak = np.array(first), np.array(last), np.array(peak)

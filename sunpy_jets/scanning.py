@@ -139,11 +139,13 @@ def _thumbnail(frame, k):
 
 def _centroids(first, last, grid: TileGrid, k: int) -> np.ndarray:
     """
-    Brightness-change-weighted centroids (model pixels, ``(nw, n_tiles, 2)`` as col, row) of each tile.
+    Brightness-change-weighted centroids of each tile, and the change they weigh.
 
     The weight of a pixel is its ``|last - first|`` change above a robust noise level of the frame
     (median + 3 scaled MAD), so that noise does not pull the centroid to the tile centre; tiles with no
-    change above it get NaN.
+    change above it get NaN. Returns the centroids (model pixels, ``(nw, n_tiles, 2)`` as col, row) and
+    each tile's summed weight (``(nw, n_tiles)``, standardised units × model pixels), with which events
+    weigh the centroids of their tiles.
     """
     d = np.abs(last - first)
     flat = d.reshape(len(d), -1)
@@ -165,7 +167,8 @@ def _centroids(first, last, grid: TileGrid, k: int) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         cx = np.where(total > 0, sx / total, np.nan)
         cy = np.where(total > 0, sy / total, np.nan)
-    return np.stack([(cx + 0.5) * k - 0.5, (cy + 0.5) * k - 0.5], axis=-1)
+    centroids = np.stack([(cx + 0.5) * k - 0.5, (cy + 0.5) * k - 0.5], axis=-1)
+    return centroids, total * k * k
 
 
 class _Scanner:
@@ -200,7 +203,7 @@ class _Scanner:
         self.resampler = _Resampler(config.cadence_s, config.n_frames * config.cadence_s)
         self.t_ref = first_map.date
         self.meta_first = first_map
-        self.rows = {"start": [], "end": [], "logit": [], "centroid": []}
+        self.rows = {"start": [], "end": [], "logit": [], "centroid": [], "change": []}
         self.n_windows = 0
         self.skipped_runs = []
         self._new_run()
@@ -305,7 +308,9 @@ class _Scanner:
         self.rows["start"].append(np.array([self.times[int(s) - self.buf_start] for s in starts]))
         self.rows["end"].append(np.array([self.times[int(s) - self.buf_start + length - 1] for s in starts]))
         self.rows["logit"].append(logits.float().cpu().numpy().astype(np.float64).reshape(nw, nt))
-        self.rows["centroid"].append(_centroids(first, last, self.grid, self.thumb_k))
+        centroids, change = _centroids(first, last, self.grid, self.thumb_k)
+        self.rows["centroid"].append(centroids)
+        self.rows["change"].append(change)
         self.n_windows += nw
 
     # --- result ------------------------------------------------------------------------------------------
@@ -317,8 +322,9 @@ class _Scanner:
             end = np.concatenate(self.rows["end"])
             logit = np.concatenate(self.rows["logit"]).ravel()
             cen = np.concatenate(self.rows["centroid"]).reshape(-1, 2)
+            change = np.concatenate(self.rows["change"]).ravel()
         else:
-            start = end = logit = np.zeros(0)
+            start = end = logit = change = np.zeros(0)
             cen = np.zeros((0, 2))
         start_time = self.t_ref + np.repeat(start, nt) * u.s
         end_time = self.t_ref + np.repeat(end, nt) * u.s
@@ -337,6 +343,7 @@ class _Scanner:
             world = grid.to_world(cen[good, 0], cen[good, 1])
             tx[good], ty[good] = world.Tx.to_value(u.arcsec), world.Ty.to_value(u.arcsec)
         table["centroid"] = SkyCoord(tx * u.arcsec, ty * u.arcsec, frame=frame)
+        table["change"] = change
         m = self.meta_first
         table.meta.update(
             {
@@ -452,7 +459,8 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
         One row per window (and tile): ``start_time`` and ``end_time`` (`~astropy.time.Time`, first
         and last frame of the window), ``probability``, ``centroid`` (helioprojective
         `~astropy.coordinates.SkyCoord` of the brightness change between the window's first and last
-        frame, NaN where nothing changed) and, when tiled, ``tile`` (index in the full grid),
+        frame, NaN where nothing changed), ``change`` (the brightness change the centroid weighs, summed
+        over the tile in standardised units × model pixels; 0 where nothing changed) and, when tiled, ``tile`` (index in the full grid),
         ``tile_center``, ``tile_width``, ``tile_height``. ``meta`` holds the scan's settings and the
         cutout's ``center`` and ``extent``.
 
@@ -479,7 +487,7 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
     ...                     device="cpu", seed=0, progress=False)
     >>> table = scan(clf, seq.maps, stride=2)
     >>> len(table), table.colnames
-    (3, ['start_time', 'end_time', 'probability', 'centroid'])
+    (3, ['start_time', 'end_time', 'probability', 'centroid', 'change'])
     """
     stride = _check_options(stride, method, overlap, tiles, max_radius, progress)
     config = clf.config

@@ -68,6 +68,22 @@ def test_overlapping_runs_merge_and_neighbours_join():
     assert event["event_coord"].Ty.to_value(u.arcsec) == pytest.approx(-10)
 
 
+def test_change_weighs_the_centroids():
+    # Two touching tiles fire together; only the first sees a brightness change, the second fires beside it.
+    curves = [[0.9, 0.9], [0.9, 0.9]]
+    table = window_table(curves, [(0, 0), (300, 0)], centroid=True)
+    table["change"] = [40.0, 10.0, 0.0, 0.0]
+    event = events_from_windows(table, threshold=0.5)[0]
+    assert event["event_coord"].Tx.to_value(u.arcsec) == pytest.approx((40 * 20 + 10 * 20) / 50)
+    # Where nothing changed anywhere, the probabilities alone weigh the centroids.
+    table["change"] = 0.0
+    event = events_from_windows(table, threshold=0.5)[0]
+    assert event["event_coord"].Tx.to_value(u.arcsec) == pytest.approx((20 + 320) / 2)
+    table["change"] = [1.0, -1.0, 0.0, 0.0]
+    with pytest.raises(InputError, match="'change'"):
+        events_from_windows(table, threshold=0.5)
+
+
 def test_no_events_and_bad_input():
     assert len(events_from_windows(window_table([[0.1, 0.2]]), threshold=0.5)) == 0
     assert len(events_from_windows(window_table([[]]), threshold=0.5)) == 0
