@@ -67,6 +67,18 @@ def _generate(args):
     return i, frames.astype(np.float16), float(seq.label), seq.kind
 
 
+def generator_digest():
+    """SHA-256 of the generator's source files: a cache made by another version of the generator is remade."""
+    import hashlib
+
+    import sunpy_jets.synthetic
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(sunpy_jets.synthetic.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress=True):
     """
     Generate (or finish generating) ``n`` prepared sequences into ``workdir/name``.
@@ -75,6 +87,7 @@ def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress
     """
     from tqdm.auto import tqdm
 
+    from sunpy_jets.atomic import atomic_write_text
     from sunpy_jets.model import JetModelConfig
 
     config = JetModelConfig()
@@ -83,8 +96,9 @@ def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress
     shape = (n, config.n_frames, config.image_size, config.image_size)
     frames_path, meta_path = directory / "frames.npy", directory / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    if meta.get("shape") != list(shape) or meta.get("base") != base or meta.get("distractors") != distractors:
-        meta = {"shape": list(shape), "base": base, "distractors": distractors, "labels": {}, "kinds": {}}
+    key = {"shape": list(shape), "base": base, "distractors": distractors, "generator": generator_digest()}
+    if any(meta.get(k) != v for k, v in key.items()):
+        meta = {**key, "labels": {}, "kinds": {}}
         frames = np.lib.format.open_memmap(frames_path, mode="w+", dtype=np.float16, shape=shape)
     else:
         frames = np.lib.format.open_memmap(frames_path, mode="r+")
@@ -103,10 +117,10 @@ def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress
                 frames.flush()
                 meta["seconds"] = meta.get("seconds", 0.0) + time.perf_counter() - started
                 started = time.perf_counter()
-                meta_path.write_text(json.dumps(meta))
+                atomic_write_text(meta_path, json.dumps(meta))
     frames.flush()
     meta["seconds"] = meta.get("seconds", 0.0) + time.perf_counter() - started
-    meta_path.write_text(json.dumps(meta))
+    atomic_write_text(meta_path, json.dumps(meta))
     labels = np.array([meta["labels"][str(i)] for i in range(n)], dtype=np.float32)
     kinds = [meta["kinds"][str(i)] for i in range(n)]
     return np.lib.format.open_memmap(frames_path, mode="r"), labels, kinds

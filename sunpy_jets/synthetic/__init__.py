@@ -15,7 +15,7 @@ Examples
 """
 
 from sunpy_jets.synthetic.io import aia_filename, write_fits
-from sunpy_jets.synthetic.jets import RANGES, JetEvent, JetParameters
+from sunpy_jets.synthetic.jets import RANGES, SJH_HEIGHT, JetEvent, JetParameters
 from sunpy_jets.synthetic.negatives import NEGATIVES
 from sunpy_jets.synthetic.observation import make_observation
 from sunpy_jets.synthetic.sequence import KINDS, SyntheticFrames, SyntheticSequence, make_sequence
@@ -30,6 +30,7 @@ __all__ = [
     "JetParameters",
     "JetEvent",
     "RANGES",
+    "SJH_HEIGHT",
     "NEGATIVES",
     "KINDS",
 ]

@@ -5,12 +5,15 @@ A jet is a base brightening plus a collimated outflow whose front rises at the j
 maximum height, then fades (and, for some, falls back). Standard jets stay narrow; blow-out jets
 are wider, spread with height and are patchy (turbulent, untwisting). Ranges (see the project's
 ``jets-background.md``): speeds 50–500 km/s, widths 3–20 Mm, heights 10–300 Mm (the Solar Jet
-Hunter catalogue spans 10.7–317 Mm), lifetimes 2–20 min.
+Hunter catalogue spans 10.7–317 Mm), lifetimes 2–20 min. Within those ranges heights follow the
+catalogue's distribution (`SJH_HEIGHT`) and spires are at least five times as bright as the quiet Sun,
+as jets bright enough for volunteers to box them are.
 """
 
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 import astropy.units as u
 from astropy.coordinates import SkyCoord
@@ -20,7 +23,7 @@ from sunpy_jets.exceptions import InputError, InputTypeError
 from sunpy_jets.synthetic._checks import as_quantity, as_time
 from sunpy_jets.synthetic._feature import Feature, sigmoid
 
-__all__ = ["JetParameters", "JetEvent", "RANGES"]
+__all__ = ["JetParameters", "JetEvent", "RANGES", "SJH_HEIGHT"]
 
 #: Published ranges ``(low, high)`` that `JetParameters.random` draws from.
 RANGES = {
@@ -28,8 +31,13 @@ RANGES = {
     "width": (3, 20) * u.Mm,
     "height": (10, 300) * u.Mm,
     "duration": (2, 20) * u.min,
-    "peak_rate": (60, 600) * u.DN / u.s,
+    "peak_rate": (100, 800) * u.DN / u.s,
 }
+
+#: Log-normal fit ``(median, sigma of ln)`` of the maximum heights of the 883 Solar Jet Hunter jets
+#: (``Jet_clusters_3.0_2.0_paperID.csv``, max_height × 0.725 Mm/″: median 72 Mm, 5th–95th
+#: percentile 23–203 Mm). `JetParameters.random` draws heights from it, truncated to the ranges.
+SJH_HEIGHT = (72 * u.Mm, 0.66)
 
 _UNITS = {
     "speed": u.km / u.s,
@@ -47,6 +55,12 @@ _ARCSEC_RAD = np.pi / (180 * 3600)
 
 def _log_uniform(rng, low, high):
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def _truncated_log_normal(rng, median, sigma, low, high):
+    """One draw of a log-normal truncated to ``[low, high]``, by inverting its CDF (one uniform draw)."""
+    a, b = (ndtr((np.log(v) - np.log(median)) / sigma) for v in (low, high))
+    return float(np.exp(np.log(median) + sigma * ndtri(rng.uniform(a, b))))
 
 
 @dataclass(frozen=True)
@@ -119,10 +133,12 @@ class JetParameters:
     @classmethod
     def random(cls, rng, *, blowout=None, position_angle=None, ranges=None):
         """
-        Draw parameters from the published ranges (log-uniform), keeping them consistent.
+        Draw parameters from the published ranges, keeping them consistent.
 
-        The height is drawn below what the front can reach while rising (at most 60 % of the
-        lifetime at the drawn speed), so every drawn jet reaches its height.
+        Speed, lifetime, width and peak brightness are log-uniform within `RANGES`. The height
+        follows the Solar Jet Hunter distribution (`SJH_HEIGHT`), truncated to its range and below
+        what the front can reach while rising (at most 60 % of the lifetime at the drawn speed), so
+        every drawn jet reaches its height.
 
         Parameters
         ----------
@@ -157,7 +173,8 @@ class JetParameters:
                 break
         else:  # pragma: no cover - only with inconsistent custom ranges
             raise InputError("the given ranges allow no jet to reach its minimum height; widen speed or duration")
-        height = _log_uniform(rng, lo["height"], min(hi["height"], reach))
+        median, sigma = SJH_HEIGHT
+        height = _truncated_log_normal(rng, median.to_value(u.Mm), sigma, lo["height"], min(hi["height"], reach))
         if blowout is None:
             blowout = bool(rng.random() < 0.3)
         width = _log_uniform(rng, lo["width"], hi["width"])

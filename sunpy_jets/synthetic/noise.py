@@ -6,6 +6,7 @@ Count rates become DN with the frame's exposure time; photon noise is Poisson in
 (about 1.2 DN). Poisson draws are exact below 20 photons and Gaussian above, where the two agree
 and Gaussian draws are several times faster.
 
+Level-1 AIA frames are despiked by the pipeline, so good frames keep only rare residual hits.
 Bad frames are those a real pipeline must survive: a burst of cosmic-ray hits, or an automatic
 exposure change (a shorter ``EXPTIME`` with the data scaled accordingly).
 """
@@ -19,6 +20,8 @@ __all__ = ["FramePlan", "plan_frames", "expose"]
 #: Default AIA 304 Å gain in DN per photon and read noise in DN.
 GAIN = 0.6
 READ_NOISE = 1.2
+#: Cosmic-ray hits per megapixel per second of exposure left in despiked level-1 frames.
+RESIDUAL_HIT_RATE = 0.2
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ def plan_frames(rng, n_frames, shape, *, exposure, bad_frame_rate):
     """
     Draw the exposure and cosmic-ray count of each frame.
 
-    Every frame gets a few cosmic-ray hits (about 2 per megapixel per second of exposure); with
+    Every frame may keep a residual cosmic-ray hit that despiking missed (about 0.2 per megapixel
+    per second of exposure, so one every few frames of 500×500 pixels); with
     probability ``bad_frame_rate`` a frame is bad: half of those get a burst of hits, half a
     shorter exposure (25–70 % of nominal, as AIA's automatic exposure control does in flares).
 
@@ -65,7 +69,7 @@ def plan_frames(rng, n_frames, shape, *, exposure, bad_frame_rate):
     for _ in range(n_frames):
         bad = ""
         exptime = exposure
-        hits = int(rng.poisson(2.0 * megapixels * exposure))
+        hits = int(rng.poisson(RESIDUAL_HIT_RATE * megapixels * exposure))
         if rng.random() < bad_frame_rate:
             if rng.random() < 0.5:
                 bad = "cosmic_rays"
