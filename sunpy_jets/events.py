@@ -29,7 +29,6 @@ provenance: ``obs_observatory``, ``obs_instrument``, ``obs_channelid``, ``obs_me
 observatory) and labels them, as `sunpy.net.hek.HEKTable` does, with an Earth observer at the event start.
 """
 
-import json
 import os
 from pathlib import Path
 
@@ -43,45 +42,26 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
+from sunpy_jets._hek_convert import (
+    BOX_COLUMNS,
+    CORE_COLUMNS,
+    ERROR_COLUMNS,
+    REQUIRED_COLUMNS,
+    TIME_COLUMNS,
+    column_kind,
+    decode_meta,
+    hek_json_text,
+    hektable_from_records,
+    read_stored_block,
+    records_from_table,
+    table_from_records,
+)
 from sunpy_jets.atomic import atomic_write_text
 from sunpy_jets.exceptions import HEKFormatError, InputError, InputTypeError
-from sunpy_jets.hek import (
-    ARCHIVIST_FIELDS,
-    _plain,
-    format_hek_time,
-    load_hek_records,
-    normalize_hek_record,
-)
+from sunpy_jets.hek import load_hek_records
 from sunpy_jets.version import version as _package_version
 
 __all__ = ["JetEvents"]
-
-BOX_COLUMNS = ("boundbox_c1ll", "boundbox_c2ll", "boundbox_c1ur", "boundbox_c2ur")
-TIME_COLUMNS = ("event_starttime", "event_endtime", "event_peaktime")
-REQUIRED_COLUMNS = (*TIME_COLUMNS, "event_probability", "event_coord", *BOX_COLUMNS)
-_ERROR_COLUMNS = ("event_c1error", "event_c2error")
-_CORE_COLUMNS = (*REQUIRED_COLUMNS, *_ERROR_COLUMNS)
-PROJECT_URL = "https://github.com/sunpy/sunpy_jets"
-# Per-record attributes of imported HEK events that are kept as columns (who annotated, in which channel).
-_PROVENANCE_COLUMNS = (
-    "frm_name",
-    "frm_institute",
-    "frm_identifier",
-    "frm_humanflag",
-    "frm_contact",
-    "frm_url",
-    "frm_paramset",
-    "frm_daterun",
-    "obs_observatory",
-    "obs_instrument",
-    "obs_channelid",
-    "obs_meanwavel",
-    "SOL_standard",
-    "kb_archivid",
-    "event_title",
-    "event_description",
-)
-_META_KEY = "sunpy_jets"  # top-level key of our JSON files beside the HEK's "result"
 
 
 def _default_meta():
@@ -371,70 +351,7 @@ class JetEvents:
             "frm_identifier": frm_identifier,
             "frm_url": frm_url,
         }
-        for name, value in overrides.items():
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise InputError(f"{name} must be a non-empty string, not {value!r}")
-        overrides = {key: value for key, value in overrides.items() if value is not None}
-        meta = self.meta
-        daterun = Time(meta.get("frm_daterun", Time.now()))
-        table = self._table
-        fmt = lambda time: format_hek_time(time, precision=time_precision)  # noqa: E731
-        extra = [name for name in table.colnames if name not in _CORE_COLUMNS]
-        records = []
-        for index, row in enumerate(table):
-            values = {key: meta[key] for key in meta if key.startswith(("frm_", "obs_", "event_"))}
-            for name in extra:
-                cell = _plain(row[name])
-                if cell is not None and cell != "":
-                    values[name] = cell
-            values.update(overrides)
-            name = str(values.get("frm_name", "sunpy_jets"))
-            start, end, peak = row["event_starttime"], row["event_endtime"], row["event_peaktime"]
-            coord = row["event_coord"]
-            wavelength = u.Quantity(values.get("obs_meanwavel", 304 * u.AA), u.AA)
-            probability = _plain(row["event_probability"])
-            row_daterun = Time(values["frm_daterun"]) if "frm_daterun" in values else daterun
-            record = {
-                "event_type": "CJ",
-                "event_starttime": fmt(start),
-                "event_endtime": fmt(end),
-                "event_peaktime": fmt(peak),
-                "event_coordsys": "UTC-HPC-TOPO",
-                "event_coordunit": "arcsec",
-                "event_coord1": float(coord.Tx.to_value(u.arcsec)),
-                "event_coord2": float(coord.Ty.to_value(u.arcsec)),
-                "event_c1error": float(row["event_c1error"].to_value(u.arcsec)),
-                "event_c2error": float(row["event_c2error"].to_value(u.arcsec)),
-                **{box: float(row[box].to_value(u.arcsec)) for box in BOX_COLUMNS},
-                "event_probability": None if probability is None else float(probability),
-                "event_testflag": "true" if test else "false",
-                "event_description": str(
-                    values.get("event_description")
-                    or f"Coronal jet found by {name}"
-                    + ("" if probability is None else f" (peak window probability {probability:.3f})")
-                ),
-                "frm_name": name,
-                "frm_institute": str(values.get("frm_institute", "sunpy_jets")),
-                "frm_humanflag": "true" if _flag(values.get("frm_humanflag", False)) else "false",
-                "frm_identifier": str(values.get("frm_identifier", name)),
-                "frm_paramset": str(values.get("frm_paramset") or _paramset(meta)),
-                "frm_daterun": fmt(row_daterun),
-                "frm_contact": str(values.get("frm_contact", f"{PROJECT_URL}/issues")),
-                "frm_url": str(values.get("frm_url", PROJECT_URL)),
-                "frm_versionnumber": values.get("frm_versionnumber"),
-                "obs_observatory": str(values.get("obs_observatory", "SDO")),
-                "obs_instrument": str(values.get("obs_instrument", "AIA")),
-                "obs_channelid": str(values.get("obs_channelid", "304")),
-                "obs_meanwavel": float(wavelength.to_value(u.AA)),
-                "obs_wavelunit": "angstrom",
-                **dict.fromkeys(ARCHIVIST_FIELDS, ""),
-            }
-            record["kb_archivid"] = str(values.get("kb_archivid") or _ivorn(name, row_daterun, start, index))
-            for name_, value in values.items():
-                if name_ not in record and name_ in extra:
-                    record[name_] = value
-            records.append(record)
-        return records
+        return records_from_table(self._table, overrides, test=test, time_precision=time_precision)
 
     def to_hektable(self, **kwargs):
         """
@@ -465,25 +382,7 @@ class JetEvents:
         >>> hek["event_coord"][0].Tx, hek["obs_meanwavel"][0]
         (<Longitude -245. arcsec>, <MaskedQuantity 304. Angstrom>)
         """
-        from sunpy.net.hek import HEKTable
-
-        records = self.to_hek(**kwargs)
-        for record in records:
-            record.setdefault("event_coord3", None)  # sunpy's coordinate parser expects the column
-        if not records:
-            return HEKTable._from_search(Table())
-        # A column must not mix None with numbers; HEK tables mask missing values.
-        table = Table(rows=[[record[key] for key in records[0]] for record in records], names=list(records[0]))
-        for name in table.colnames:
-            column = table[name]
-            if column.dtype == object:
-                values = [value for value in column if value is not None]
-                kind = float if all(isinstance(v, (int, float)) for v in values) else str
-                filled = [np.nan if kind is float else "" if v is None else str(v) for v in column] if kind is str \
-                    else [np.nan if v is None else float(v) for v in column]
-                table[name] = MaskedColumn(filled, mask=[v is None for v in column])
-        # _from_search is sunpy's (private) parser of HEK responses; it is what HEKClient.search uses.
-        return HEKTable._from_search(table)
+        return hektable_from_records(self.to_hek(**kwargs))
 
     def to_voevent(self, directory, **kwargs):
         """
@@ -560,19 +459,8 @@ class JetEvents:
             raise InputError(f"{path} is a directory; give the name of the JSON file to write")
         if path.exists() and not overwrite:
             raise InputError(f"{path} exists; pass overwrite=True to replace it")
-        extra = {name: _column_kind(self._table[name]) for name in self._table.colnames if name not in _CORE_COLUMNS}
-        # A missing number (NaN) is null in HEK JSON, as in the HEK's own responses; read() turns it back into NaN.
-        records = [{k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in r.items()}
-                   for r in self.to_hek(time_precision=6)]  # fmt: skip
-        content = {
-            "result": records,
-            "overmax": False,
-            _META_KEY: {"version": _package_version, "meta": _encode_meta(self.meta), "columns": extra},
-        }
-        try:
-            text = json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"the events cannot be written as JSON ({exc}): give meta and columns JSON values") from exc
+        extra = {name: column_kind(self._table[name]) for name in self._table.colnames if name not in CORE_COLUMNS}
+        text = hek_json_text(self.to_hek(time_precision=6), self.meta, extra)
         return atomic_write_text(path, text)
 
     @classmethod
@@ -605,23 +493,12 @@ class JetEvents:
         """
         path = Path(path)
         records = load_hek_records(path)
-        stored = {}
-        try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(content, dict) and isinstance(content.get(_META_KEY), dict):
-                stored = content[_META_KEY]
-        except (OSError, ValueError):
-            pass
-        if not stored:
+        stored = read_stored_block(path)
+        if stored is None:
             return cls.from_hek(records)
-        meta, columns = stored.get("meta", {}), stored.get("columns", {})
-        if not (isinstance(meta, dict) and isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
-            raise HEKFormatError(
-                f"{path}: its 'sunpy_jets' block needs a 'meta' object and a 'columns' object of type names; "
-                "the file was edited or not written by JetEvents.write"
-            )
+        meta, columns = stored
         try:
-            return _from_records(records, meta=_decode_meta(meta), columns=columns)
+            return _from_records(records, meta=decode_meta(meta), columns=columns)
         except (HEKFormatError, InputError, InputTypeError):
             raise
         except (TypeError, ValueError) as exc:  # a unit or time in the 'sunpy_jets' block that does not parse
@@ -670,72 +547,6 @@ class JetEvents:
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-def _flag(value):
-    if isinstance(value, str):
-        return value.strip().lower() in ("t", "true", "1", "yes")
-    return bool(value)
-
-
-def _paramset(meta):
-    keys = ("threshold", "low_threshold", "min_windows", "merge_gap", "model_name", "model_version", "model_sha256")
-    parts = []
-    for key in keys:
-        if meta.get(key) is None:
-            continue
-        value = meta[key]
-        if isinstance(value, u.Quantity):
-            value = f"{value.to_value(u.s):g}s" if value.unit.physical_type == "time" else str(value)
-        parts.append(f"{key}={value}")
-    return " ".join(parts) or f"sunpy_jets={_package_version}"
-
-
-def _ivorn(frm_name, daterun, start, index):
-    safe = "".join(char if char.isalnum() or char in "-_" else "-" for char in frm_name).strip("-") or "sunpy_jets"
-    stamp = Time(daterun).utc.strftime("%Y%m%d_%H%M%S")
-    suffix = Time(start).utc.strftime("%Y%m%dT%H%M%S")
-    return f"ivo://helio-informatics.org/CJ_{safe}_{stamp}_{suffix}_{index}"
-
-
-def _column_kind(column):
-    if isinstance(column, u.Quantity):
-        return f"quantity:{column.unit.to_string()}"
-    if column.dtype.kind == "b":
-        return "bool"
-    if column.dtype.kind in "iuf":
-        return "float"
-    return "str"
-
-
-def _encode_meta(meta):
-    out = {}
-    for key, value in meta.items():
-        if isinstance(value, u.Quantity):
-            out[key] = {"value": value.value.tolist(), "unit": value.unit.to_string()}
-        elif isinstance(value, Time):
-            out[key] = {"time": format_hek_time(value, precision=6)}
-        elif isinstance(value, np.generic):
-            out[key] = value.item()
-        else:
-            try:
-                json.dumps(value)
-            except TypeError:
-                value = str(value)
-            out[key] = value
-    return out
-
-
-def _decode_meta(meta):
-    out = {}
-    for key, value in meta.items():
-        if isinstance(value, dict) and set(value) == {"value", "unit"}:
-            out[key] = u.Quantity(value["value"], value["unit"])
-        elif isinstance(value, dict) and set(value) == {"time"}:
-            out[key] = Time(value["time"], scale="utc")
-        else:
-            out[key] = value
-    return out
-
-
 def _empty_table():
     empty_time = Time(np.zeros(0), format="mjd", scale="utc")
     empty_time.format = "isot"
@@ -793,7 +604,7 @@ def _validated(table):
             )
     tx, ty = _tx_ty(table["event_coord"], "event_coord")
     table["event_coord"] = _hpc(tx, ty, start)
-    for name, low, high in zip(_ERROR_COLUMNS, ("boundbox_c1ll", "boundbox_c2ll"), ("boundbox_c1ur", "boundbox_c2ur")):
+    for name, low, high in zip(ERROR_COLUMNS, ("boundbox_c1ll", "boundbox_c2ll"), ("boundbox_c1ur", "boundbox_c2ur")):
         if name in table.colnames:
             error = _as_arcsec(table[name], name)
             if np.any(~np.isfinite(error)):
@@ -802,61 +613,15 @@ def _validated(table):
         else:
             table[name] = (boxes[high] - boxes[low]) / 2
     order = np.lexsort((end.mjd, start.mjd)) if len(table) else np.arange(0)
-    columns = [*_CORE_COLUMNS, *[name for name in table.colnames if name not in _CORE_COLUMNS]]
+    columns = [*CORE_COLUMNS, *[name for name in table.colnames if name not in CORE_COLUMNS]]
     return table[order][columns]
 
 
 def _from_records(records, *, meta, columns):
     """Records (HEK dicts) → JetEvents. ``columns``: extra column kinds, or None for HEK provenance columns."""
-    clean = [normalize_hek_record(record, index=index) for index, record in enumerate(records)]
-    for index, record in enumerate(clean):
-        if record["event_coordsys"] != "UTC-HPC-TOPO" or record["event_coordunit"] != "arcsec":
-            raise HEKFormatError(
-                f"HEK record {index}: coordinates are {record['event_coordsys']} in {record['event_coordunit']}; "
-                "JetEvents needs helioprojective arcseconds (UTC-HPC-TOPO, arcsec)"
-            )
-        for axis in ("c1", "c2"):
-            if record[f"boundbox_{axis}ll"] == record[f"boundbox_{axis}ur"]:
-                raise HEKFormatError(f"HEK record {index}: the bounding box has zero size along {axis}")
-    if not clean:
+    table = table_from_records(records, columns=columns)
+    if table is None:
         return JetEvents(meta=meta)
-    start = Time([record["event_starttime"] for record in clean], scale="utc")
-    end = Time([record["event_endtime"] for record in clean], scale="utc")
-    peak = Time(
-        [record.get("event_peaktime") or format_hek_time(s + (e - s) / 2, precision=6) for record, s, e in
-         zip(clean, start, end)],
-        scale="utc",
-    )
-    prob = [record.get("event_probability") for record in clean]
-    table = QTable(
-        {
-            "event_starttime": start,
-            "event_endtime": end,
-            "event_peaktime": peak,
-            "event_probability": MaskedColumn([np.nan if p is None else p for p in prob],
-                                              mask=[p is None for p in prob]),
-            "event_coord": SkyCoord([r["event_coord1"] for r in clean] * u.arcsec,
-                                    [r["event_coord2"] for r in clean] * u.arcsec, frame=Helioprojective),
-            **{name: [r[name] for r in clean] * u.arcsec for name in BOX_COLUMNS},
-            **{name: [np.nan if r.get(name) is None else r[name] for r in clean] * u.arcsec
-               for name in _ERROR_COLUMNS},
-        }
-    )
-    if columns is None:
-        columns = {name: ("quantity:Angstrom" if name == "obs_meanwavel" else "bool" if name == "frm_humanflag"
-                          else "str") for name in _PROVENANCE_COLUMNS if any(name in r for r in clean)}
-    for name, kind in columns.items():
-        values = [record.get(name) for record in clean]
-        if kind == "bool":
-            table[name] = [_flag(value) if value is not None else False for value in values]
-        elif kind == "float" or kind.startswith("quantity:"):
-            try:
-                numbers = [np.nan if value is None else float(value) for value in values]
-            except (TypeError, ValueError) as exc:
-                raise HEKFormatError(f"HEK records: field {name!r} must be a number: {exc}") from exc
-            table[name] = numbers * u.Unit(kind.split(":", 1)[1]) if kind != "float" else numbers
-        else:
-            table[name] = ["" if value is None else str(value) for value in values]
     try:
         return JetEvents(table, meta=meta)
     except InputError as exc:
