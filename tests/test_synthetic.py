@@ -14,12 +14,15 @@ from sunpy_jets.exceptions import InputError, InputTypeError
 from sunpy_jets.synthetic import (
     NEGATIVES,
     RANGES,
+    SJH_HEIGHT,
     JetEvent,
     JetParameters,
     make_observation,
     make_sequence,
     write_fits,
 )
+
+from sunpy_jets.synthetic.noise import RESIDUAL_HIT_RATE, plan_frames
 
 from conftest import realdata_path
 
@@ -144,6 +147,24 @@ def test_jet_parameters_random_ranges():
     assert all(p.height <= p.speed * p.duration for p in draws)
     assert 0.1 < np.mean([p.blowout for p in draws]) < 0.5
     assert any(p.bend != 0 for p in draws) and any(p.bend == 0 for p in draws)
+
+
+def test_jet_heights_follow_the_solar_jet_hunter_catalogue():
+    # Fast, long-lived jets can reach any height, so the truncation to what the front reaches does not bind.
+    rng = np.random.default_rng(1)
+    ranges = {"speed": (400, 500) * u.km / u.s, "duration": (15, 20) * u.min}
+    heights = u.Quantity([JetParameters.random(rng, ranges=ranges).height for _ in range(2000)]).to_value(u.Mm)
+    median, sigma = SJH_HEIGHT
+    assert np.median(heights) == pytest.approx(median.to_value(u.Mm), rel=0.1)
+    assert np.std(np.log(heights)) == pytest.approx(sigma, rel=0.15)
+    assert heights.min() >= RANGES["height"][0].to_value(u.Mm) and heights.max() <= RANGES["height"][1].to_value(u.Mm)
+
+
+def test_good_frames_keep_only_residual_cosmic_rays():
+    plans = plan_frames(np.random.default_rng(0), 2000, (1000, 1000), exposure=2.9, bad_frame_rate=0.0)
+    assert np.mean([p.cosmic_rays for p in plans]) == pytest.approx(RESIDUAL_HIT_RATE * 2.9, rel=0.1)
+    bursts = plan_frames(np.random.default_rng(0), 200, (1000, 1000), exposure=2.9, bad_frame_rate=1.0)
+    assert min(p.cosmic_rays for p in bursts if p.bad == "cosmic_rays") >= 200
 
 
 def test_bad_frames_change_exposure():
