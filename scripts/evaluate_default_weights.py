@@ -119,6 +119,8 @@ def model_card_rst(card) -> str:
         "",
         f"- Source: {data.get('source', '?')}.",
         f"- Call: ``{data.get('generator_call', '?')}``.",
+        *([f"- Generator code: SHA-256 ``{data['generator_sha256']}`` of ``sunpy_jets/synthetic/*.py`` "
+           "(``generator_digest`` in ``scripts/train_default_weights.py``)."] if "generator_sha256" in data else []),
         f"- Training: {sum(data.get('train_kinds', {}).values())} sequences ({data.get('train_positives', '?')} with a jet), seeds "
         f"{data.get('train_seeds', '?')}; kinds {data.get('train_kinds', '?')}.",
         f"- Validation: {data.get('n_validation', '?')} sequences ({data.get('validation_positives', '?')} with a jet), "
@@ -164,9 +166,8 @@ def model_card_rst(card) -> str:
         met = test["f1"] >= 0.95 and test["roc_auc"] >= 0.98
         lines += [
             f"- Target of issue 7 (F1 >= 0.95 and ROC AUC >= 0.98 on this test set): **{'met' if met else 'NOT met'}**."
-            + ("" if met else " The network barely learned in the few CPU passes it was given (training loss stayed "
-               "near 0.65): it calls most quiet-Sun and bright-point scenes jets. Training longer (on a GPU), with more "
-               "quiet-Sun negatives, should be the next step."),
+            + ("" if met else " The fractions by kind above show which scenes the network, trained on CPUs only, "
+               "still confuses with jets; training longer (on a GPU) is the next step."),
             "",
         ]
     if real:

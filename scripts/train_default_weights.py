@@ -195,6 +195,7 @@ def main(argv=None):
         "source": "sunpy_jets.synthetic.make_sequence (procedural backgrounds), generated at 1.8 arcsec/pix, 166x166",
         "generator_call": "make_sequence(kind=..., seed=..., n_distractors=..., n_frames=30, shape=(166, 166), "
         "scale=1.8 arcsec/pix); other options default",
+        "generator_sha256": generator_digest(),
         "train_seeds": f"{TRAIN_SEED_BASE} + i for i in range({args.n_train}); even i jet, odd i kind='negative'",
         "validation_seeds": f"{VAL_SEED_BASE} + i for i in range({args.n_val}); even i jet, odd i kind='negative'",
         "distractor_fraction_of_jets": DISTRACTOR_FRACTION,

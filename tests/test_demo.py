@@ -100,9 +100,10 @@ def test_cli_demo_with_default_weights(tmp_path, capsys):
     jet, nonjet = JetEvents.read(tmp_path / "events_synthetic_jet.json"), JetEvents.read(
         tmp_path / "events_synthetic_nonjet.json"
     )
-    # The default weights find the demo's jet (see MODEL_CARD.rst for how often they call non-jets jets).
+    # The default weights find the demo's jet and nothing in its non-jet scene (MODEL_CARD.rst says how often
+    # they are wrong on held-out scenes).
     assert len(jet) >= 1 and list((tmp_path / "voevent_synthetic_jet").glob("*.xml"))
-    assert len(list((tmp_path / "voevent_synthetic_nonjet").glob("*.xml"))) == len(nonjet)
+    assert len(nonjet) == 0 and not list((tmp_path / "voevent_synthetic_nonjet").glob("*.xml"))
 
 
 def test_cli_demo_reports_errors(tmp_path, capsys):

@@ -108,11 +108,6 @@ def test_default_weights_see_a_jet(default_classifier, seed):
     assert default_classifier.predict_proba(seq.maps) > default_classifier.threshold
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bundled weights, undertrained on CPU, call quiet Sun a jet (MODEL_CARD.rst: quiet 1.00); "
-    "remove this mark when better weights are bundled",
-)
 @pytest.mark.parametrize("seed", [TEST_SEED_BASE + 1, TEST_SEED_BASE + 3])
 def test_default_weights_see_no_jet_in_quiet_sun(default_classifier, seed):
     seq = make_sequence(kind="quiet", seed=seed, shape=(166, 166), scale=1.8 * u.arcsec / u.pix)
