@@ -218,7 +218,8 @@ def main(argv=None):
         MemmapJetDataset(train_x, train_y, chunks=args.chunks),
         MemmapJetDataset(val_x, val_y),
         recipe=recipe,
-        checkpoint_dir=Path(args.workdir) / ("checkpoint" if not args.init else f"checkpoint-{Path(args.init).name}"),
+        # One checkpoint folder per starting point, so that each stage resumes only its own run.
+        checkpoint_dir=Path(args.workdir) / ("checkpoint" if not args.init else f"checkpoint-{previous['card_sha256'][:16]}"),
         data_description=data,
     )
     clf.card.training["wall_seconds"] = round(time.perf_counter() - started)
