@@ -21,6 +21,7 @@ then ``python scripts/evaluate_default_weights.py --update-card`` to add the tes
 """
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import time
@@ -69,8 +70,6 @@ def _generate(args):
 
 def generator_digest():
     """SHA-256 of the generator's source files: a cache made by another version of the generator is remade."""
-    import hashlib
-
     import sunpy_jets.synthetic
 
     digest = hashlib.sha256()
@@ -219,7 +218,8 @@ def main(argv=None):
         MemmapJetDataset(val_x, val_y),
         recipe=recipe,
         # One checkpoint folder per starting point, so that each stage resumes only its own run.
-        checkpoint_dir=Path(args.workdir) / ("checkpoint" if not args.init else f"checkpoint-{previous['card_sha256'][:16]}"),
+        checkpoint_dir=Path(args.workdir)
+        / ("checkpoint" if not args.init else f"checkpoint-{previous['card_sha256'][:16]}"),
         data_description=data,
     )
     clf.card.training["wall_seconds"] = round(time.perf_counter() - started)

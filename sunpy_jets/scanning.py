@@ -137,7 +137,7 @@ def _thumbnail(frame, k):
     return padded.reshape((h + ph) // k, k, (w + pw) // k, k).mean(axis=(1, 3), dtype=np.float32)
 
 
-def _centroids(first, last, grid: TileGrid, k: int) -> np.ndarray:
+def _centroids(first, last, grid: TileGrid, k: int) -> tuple[np.ndarray, np.ndarray]:
     """
     Brightness-change-weighted centroids of each tile, and the change they weigh.
 
@@ -460,8 +460,8 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
         and last frame of the window), ``probability``, ``centroid`` (helioprojective
         `~astropy.coordinates.SkyCoord` of the brightness change between the window's first and last
         frame, NaN where nothing changed), ``change`` (the brightness change the centroid weighs, summed
-        over the tile in standardised units × model pixels; 0 where nothing changed) and, when tiled, ``tile`` (index in the full grid),
-        ``tile_center``, ``tile_width``, ``tile_height``. ``meta`` holds the scan's settings and the
+        over the tile in standardised units × model pixels; 0 where nothing changed) and, when tiled,
+        ``tile`` (index in the full grid), ``tile_center``, ``tile_width``, ``tile_height``. ``meta`` holds the scan's settings and the
         cutout's ``center`` and ``extent``.
 
     Raises
