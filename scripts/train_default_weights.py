@@ -150,6 +150,28 @@ class MemmapJetDataset(Dataset):
         return x, torch.tensor(self.labels[i])
 
 
+def with_difference_encoder(clf, channels, *, seed):
+    """
+    A classifier like ``clf`` with a frame-difference encoder added, keeping every trained weight.
+
+    The LSTM's input weights for the new features start at a tenth of their random initialisation, so
+    the expanded model begins close to the trained one and learns how far to use the differences.
+    """
+    from sunpy_jets import JetClassifier
+
+    expanded = JetClassifier(clf.config.replace(difference_channels=tuple(channels)), device="cpu", seed=seed)
+    state, n = expanded.model.state_dict(), clf.model.encoder.out_features
+    for name, value in clf.model.state_dict().items():
+        if name == "lstm.weight_ih_l0":
+            state[name][:, n:] *= 0.1
+            state[name][:, :n] = value
+        else:
+            state[name] = value
+    expanded.model.load_state_dict(state)
+    expanded.threshold = clf.threshold
+    return expanded
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", default="/tmp/sunpy_jets_default", help="cache of generated sequences")
@@ -165,6 +187,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights, shuffling and augmentation")
     parser.add_argument("--jobs", type=int, default=2, help="generator processes")
     parser.add_argument("--init", help="continue training from this model directory (a previous stage)")
+    parser.add_argument(
+        "--difference-channels",
+        help="comma-separated stage widths of a frame-difference encoder to add (e.g. 8,16,24,32,48); with --init, "
+        "the previous stage's weights are kept and the new encoder starts with a small say in the LSTM",
+    )
     parser.add_argument("--generate-only", action="store_true")
     args = parser.parse_args(argv)
 
@@ -185,11 +212,15 @@ def main(argv=None):
         optimizer="adamw", lr=args.lr, weight_decay=1e-4, scheduler="cosine", eta_min=1e-5, batch_size=args.batch_size,
         epochs=args.epochs, patience=None, beta=1.0, augment=True, seed=args.seed, grad_clip=5.0,
     )  # fmt: skip
+    difference = tuple(int(c) for c in args.difference_channels.split(",")) if args.difference_channels else None
     if args.init:
         clf = JetClassifier.load(args.init, device="cpu")
         previous = {"card_sha256": clf.card.sha256, **{k: clf.card.training.get(k) for k in ("recipe", "history", "data")}}
+        if difference is not None and clf.config.difference_channels != difference:
+            clf = with_difference_encoder(clf, difference, seed=args.seed)
     else:
-        clf, previous = JetClassifier(JetModelConfig(), device="cpu", seed=args.seed), None
+        config = JetModelConfig(difference_channels=difference or ())
+        clf, previous = JetClassifier(config, device="cpu", seed=args.seed), None
     data = {
         "source": "sunpy_jets.synthetic.make_sequence (procedural backgrounds), generated at 1.8 arcsec/pix, 166x166",
         "generator_call": "make_sequence(kind=..., seed=..., n_distractors=..., n_frames=30, shape=(166, 166), "
@@ -205,7 +236,8 @@ def main(argv=None):
         f"{args.epochs / args.chunks:g} times",
         "validation_positives": int(val_y.sum()),
         "command": "python scripts/train_default_weights.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("workdir", "output", "generate_only", "jobs", "init")
+            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+            if k not in ("workdir", "output", "generate_only", "jobs", "init") and v is not None
         ),
         "continued_from": previous,
         "generation_seconds": round(sum(

@@ -321,7 +321,9 @@ class JetClassifier:
             for f in frames:
                 parts = []
                 for start in range(0, len(f), chunk):
-                    parts.append(model.encode_frames(f[start : start + chunk].to(self.device)))
+                    # The frame before a chunk, for models that read frame differences.
+                    before = f[start - 1].to(self.device) if start else None
+                    parts.append(model.encode_frames(f[start : start + chunk].to(self.device), previous=before))
                     bar.update(min(chunk, len(f) - start))
                 features.append(torch.cat(parts))
         logits = np.empty(len(prepared))

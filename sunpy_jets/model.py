@@ -8,6 +8,12 @@ Because the encoder sees one frame at a time, a frame's features can be computed
 every sliding window that contains it, and a sample's output never depends on the other samples of
 its batch (the published CS-433 model fed a 2-D tensor to its LSTM, which then ran across the batch).
 
+With ``difference_channels`` set, a second, smaller encoder reads each frame's change since the
+previous frame (``x[t] - x[t-1]``), so that motion (a rising spire, separating flare ribbons) is a
+feature of one frame rather than something the LSTM must infer from two. A window sees only its own
+frames: its first frame's change features are those of no change, wherever the window starts, so a
+scan, a distributed scan and training all classify a window from the same numbers.
+
 The network definition lives here; weights live in files (see `sunpy_jets.weights`). The
 configuration, `JetModelConfig`, also holds the preprocessing constants the weights were trained with,
 so a model always sees its input the way it was trained.
@@ -60,6 +66,9 @@ class JetModelConfig:
         Side of the square model grid in pixels.
     channels : tuple of int
         Output channels of the encoder's stages; each stage halves the resolution.
+    difference_channels : tuple of int
+        Output channels of the stages of a second encoder that reads frame differences
+        (``x[t] - x[t-1]``); empty (the default, and the published model) for none.
     hidden_size : int
         Hidden size of the LSTM.
     lstm_layers : int
@@ -98,6 +107,7 @@ class JetModelConfig:
     n_frames: int = 30
     image_size: int = 166
     channels: tuple[int, ...] = (16, 32, 48, 64, 96)
+    difference_channels: tuple[int, ...] = ()
     hidden_size: int = 96
     lstm_layers: int = 1
     head_size: int = 32
@@ -114,11 +124,21 @@ class JetModelConfig:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+        for name in ("channels", "difference_channels"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                raise InputError(f"invalid JetModelConfig: {name} must be a tuple of ints, not {value!r}")
+            object.__setattr__(self, name, tuple(int(c) for c in value))
         checks = [
             (self.n_frames >= 1, "n_frames must be at least 1"),
             (self.image_size >= 2 ** len(self.channels), "image_size is too small for the number of encoder stages"),
             (len(self.channels) >= 1 and min(self.channels) >= 1, "channels must be a non-empty tuple of positive ints"),
+            (
+                not self.difference_channels or (
+                    len(self.difference_channels) == len(self.channels) and min(self.difference_channels) >= 1
+                ),
+                "difference_channels must be empty or have one positive int per stage of channels",
+            ),
             (self.hidden_size >= 1, "hidden_size must be at least 1"),
             (self.lstm_layers >= 1, "lstm_layers must be at least 1"),
             (self.head_size >= 1, "head_size must be at least 1"),
@@ -161,8 +181,8 @@ class JetModelConfig:
 
     @property
     def feature_size(self) -> int:
-        """Length of the per-frame feature vector (average and max pooling of the last stage)."""
-        return 2 * self.channels[-1]
+        """Length of the per-frame feature vector (average and max pooling of each encoder's last stage)."""
+        return 2 * self.channels[-1] + (2 * self.difference_channels[-1] if self.difference_channels else 0)
 
     def replace(self, **changes) -> "JetModelConfig":
         """
@@ -188,6 +208,7 @@ class JetModelConfig:
         """
         d = dataclasses.asdict(self)
         d["channels"] = list(self.channels)
+        d["difference_channels"] = list(self.difference_channels)
         return d
 
     @classmethod
@@ -237,6 +258,8 @@ class FrameEncoder(nn.Module):
     ----------
     channels : tuple of int
         Output channels of each stage.
+    in_channels : int
+        Channels of the input frames.
 
     Examples
     --------
@@ -247,10 +270,9 @@ class FrameEncoder(nn.Module):
     torch.Size([3, 32])
     """
 
-    def __init__(self, channels):
+    def __init__(self, channels, in_channels=1):
         super().__init__()
         layers = []
-        in_channels = 1
         for out_channels in channels:
             layers += [
                 nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=2, padding=1, bias=False),
@@ -292,7 +314,10 @@ class FrameEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Encode frames ``(N, 1, H, W)`` into feature vectors ``(N, F)``."""
-        return self.pool(self.feature_maps(x))
+        # Training keeps whole batches: chunks would change the batch-norm statistics.
+        if self.training or x.device.type != "cpu" or len(x) <= _CPU_FRAME_CHUNK:
+            return self.pool(self.feature_maps(x))
+        return torch.cat([self.pool(self.feature_maps(chunk)) for chunk in x.split(_CPU_FRAME_CHUNK)])
 
 
 class JetRCNN(nn.Module):
@@ -308,7 +333,13 @@ class JetRCNN(nn.Module):
     -----
     Input is ``(B, T, 1, H, W)`` for any ``T ≥ 1``; output is ``(B,)`` logits (apply a sigmoid for
     probabilities). `encode_frames` and `classify_features` split the forward pass so that callers
-    scanning long observations encode each frame once.
+    scanning long observations encode each frame once; `window_gates` and `classify_gates` also share
+    the LSTM's input projection between the windows that hold a frame.
+
+    A frame's features are its appearance features followed, with ``config.difference_channels``, by
+    the features of its change since the previous frame (no change for the first frame given).
+    `classify_features` and `window_gates` give a window's first frame the features of no change
+    (`window_start`), so a window's logit depends on its own frames only.
 
     Examples
     --------
@@ -324,8 +355,10 @@ class JetRCNN(nn.Module):
         self.config = config if config is not None else JetModelConfig()
         c = self.config
         self.encoder = FrameEncoder(c.channels)
+        # Registered only when used, so the published architecture keeps its parameter names.
+        self.difference_encoder = FrameEncoder(c.difference_channels) if c.difference_channels else None
         self.lstm = nn.LSTM(
-            input_size=self.encoder.out_features,
+            input_size=c.feature_size,
             hidden_size=c.hidden_size,
             num_layers=c.lstm_layers,
             batch_first=True,
@@ -347,9 +380,58 @@ class JetRCNN(nn.Module):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
                 nn.init.zeros_(module.bias)
 
-    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def frame_differences(frames: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:
         """
-        Encode frames ``(N, 1, H, W)`` independently into features ``(N, F)``.
+        Each frame minus the one before it, for consecutive frames ``(N, 1, H, W)``.
+
+        ``previous`` (``(1, H, W)``) is the frame before the first; without it the first frame's
+        difference is zero.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetRCNN
+        >>> frames = torch.arange(3.0).reshape(3, 1, 1, 1)
+        >>> JetRCNN.frame_differences(frames).flatten().tolist()
+        [0.0, 1.0, 1.0]
+        >>> JetRCNN.frame_differences(frames, previous=torch.full((1, 1, 1), -2.0)).flatten().tolist()
+        [2.0, 1.0, 1.0]
+        """
+        before = frames[:1] if previous is None else previous[None].to(frames)
+        return frames - torch.cat([before, frames[:-1]])
+
+    def branches(self, frames: torch.Tensor, previous: torch.Tensor | None = None):
+        """
+        The ``(encoder, input)`` pairs whose pooled outputs, concatenated, are the features of frames ``(N, 1, H, W)``.
+
+        The appearance encoder reads the frames; with ``config.difference_channels``, the difference
+        encoder reads `frame_differences`. Tiled scans pool each encoder's feature maps per tile.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+        >>> model = JetRCNN(JetModelConfig(image_size=32, channels=(8, 16), difference_channels=(4, 8)))
+        >>> [encoder.out_features for encoder, _ in model.branches(torch.zeros(2, 1, 32, 32))]
+        [32, 16]
+        """
+        pairs = [(self.encoder, frames)]
+        if self.difference_encoder is not None:
+            pairs.append((self.difference_encoder, self.frame_differences(frames, previous)))
+        return pairs
+
+    def encode_frames(self, frames: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:
+        """
+        Encode consecutive frames ``(N, 1, H, W)`` into features ``(N, F)``.
+
+        Parameters
+        ----------
+        frames : `torch.Tensor`
+            Frames of one sequence, in time order (without ``difference_channels``, any frames).
+        previous : `torch.Tensor`, optional
+            The frame ``(1, H, W)`` before the first, when the frames continue a sequence encoded in
+            parts; used only with ``difference_channels``.
 
         Examples
         --------
@@ -359,14 +441,44 @@ class JetRCNN(nn.Module):
         >>> model.encode_frames(torch.zeros(4, 1, 32, 32)).shape
         torch.Size([4, 32])
         """
-        # Training keeps whole batches: chunks would change the batch-norm statistics.
-        if self.training or frames.device.type != "cpu" or len(frames) <= _CPU_FRAME_CHUNK:
-            return self.encoder(frames)
-        return torch.cat([self.encoder(chunk) for chunk in frames.split(_CPU_FRAME_CHUNK)])
+        return torch.cat([encoder(x) for encoder, x in self.branches(frames, previous)], dim=-1)
+
+    def window_start(self, features: torch.Tensor) -> torch.Tensor:
+        """
+        Features ``(..., F)`` of frames as the first frame of a window sees them: with no change.
+
+        Without ``difference_channels`` the features are returned as they are.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+        >>> model = JetRCNN(JetModelConfig(image_size=32, channels=(8, 16), difference_channels=(4, 8))).eval()
+        >>> frames = torch.randn(3, 1, 32, 32)
+        >>> still = model.encode_frames(frames[1:2])  # a frame on its own: no change
+        >>> torch.allclose(model.window_start(model.encode_frames(frames))[1], still[0])
+        True
+        """
+        if self.difference_encoder is None:
+            return features
+        n = self.encoder.out_features
+        return torch.cat([features[..., :n], self._no_change().expand(*features.shape[:-1], -1)], dim=-1)
+
+    def _no_change(self) -> torch.Tensor:
+        """Difference features of a frame equal to the one before it (a zero difference image)."""
+        size = self.config.image_size
+        param = next(self.difference_encoder.parameters())
+        was_training = self.difference_encoder.training
+        # Evaluated with running batch-norm statistics: one constant image has no batch statistics.
+        self.difference_encoder.eval()
+        try:
+            return self.difference_encoder(param.new_zeros(1, 1, size, size))[0]
+        finally:
+            self.difference_encoder.train(was_training)
 
     def classify_features(self, features: torch.Tensor) -> torch.Tensor:
         """
-        Turn per-frame features ``(B, T, F)`` into one logit per sequence, ``(B,)``.
+        Turn per-frame features ``(B, T, F)`` of windows into one logit per window, ``(B,)``.
 
         Examples
         --------
@@ -378,6 +490,8 @@ class JetRCNN(nn.Module):
         """
         if features.ndim != 3:
             raise InputError(f"features must be (B, T, F), got shape {tuple(features.shape)}")
+        if self.difference_encoder is not None:
+            features = torch.cat([self.window_start(features[:, :1]), features[:, 1:]], dim=1)
         _, (h_n, _) = self.lstm(features)
         return self.head(h_n[-1]).squeeze(-1)
 
@@ -385,8 +499,9 @@ class JetRCNN(nn.Module):
         """
         The LSTM's input projection of per-frame features ``(..., F)`` into gate pre-activations ``(..., 4H)``.
 
-        A frame's projection is the same in every window that contains it, so scans compute it once per
-        frame and pass windows of it to `classify_gates` (single-layer LSTMs only).
+        A frame's projection is the same in every window that contains it (but the first), so scans
+        compute it once per frame (`window_gates`) and pass windows of it to `classify_gates`
+        (single-layer LSTMs only).
 
         Examples
         --------
@@ -401,9 +516,39 @@ class JetRCNN(nn.Module):
         lstm = self.lstm
         return torch.nn.functional.linear(features, lstm.weight_ih_l0, lstm.bias_ih_l0 + lstm.bias_hh_l0)
 
+    def window_gates(self, features: torch.Tensor, length: int, stride: int) -> torch.Tensor:
+        """
+        LSTM input gates of every sliding window over per-frame features ``(T, ..., F)``.
+
+        Returns ``(n_windows, ..., length, 4H)`` for `classify_gates`; window ``i`` starts at frame
+        ``i * stride``, and its first frame's gates are those of `window_start`.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+        >>> model = JetRCNN(JetModelConfig(image_size=32, channels=(8, 16), difference_channels=(4, 8),
+        ...                                hidden_size=8)).eval()
+        >>> features = torch.randn(10, 48)
+        >>> gates = model.window_gates(features, length=4, stride=3)
+        >>> gates.shape
+        torch.Size([3, 4, 32])
+        >>> torch.allclose(model.classify_gates(gates)[1], model.classify_features(features[3:7][None])[0], atol=1e-6)
+        True
+        """
+        gates = self.input_gates(features)
+        # unfold gives (n_windows, ..., 4H, length) views; permute puts time before the gates.
+        windows = gates.unfold(0, length, stride)
+        windows = windows.permute(*range(windows.ndim - 2), -1, -2)
+        if self.difference_encoder is None:
+            return windows
+        starts = features[: (len(windows) - 1) * stride + 1 : stride]
+        first = self.input_gates(self.window_start(starts))
+        return torch.cat([first.unsqueeze(-2), windows[..., 1:, :]], dim=-2)
+
     def classify_gates(self, gates: torch.Tensor) -> torch.Tensor:
         """
-        Logits ``(B,)`` from precomputed input gates ``(B, T, 4H)`` (see `input_gates`).
+        Logits ``(B,)`` from precomputed input gates ``(B, T, 4H)`` of windows (see `window_gates`).
 
         Equal, up to floating-point rounding, to `classify_features` on the features the gates came from.
 
@@ -432,8 +577,12 @@ class JetRCNN(nn.Module):
         if x.ndim != 5 or x.shape[2] != 1:
             raise InputError(f"input must be (B, T, 1, H, W), got shape {tuple(x.shape)}")
         b, t = x.shape[:2]
-        features = self.encode_frames(x.reshape(b * t, *x.shape[2:]))
-        return self.classify_features(features.reshape(b, t, -1))
+        parts = [self.encoder(x.reshape(b * t, *x.shape[2:]))]
+        if self.difference_encoder is not None:
+            # Differences within each sequence; the first frame's is zero (classify_features replaces it anyway).
+            d = x - torch.cat([x[:, :1], x[:, :-1]], dim=1)
+            parts.append(self.difference_encoder(d.reshape(b * t, *x.shape[2:])))
+        return self.classify_features(torch.cat(parts, dim=-1).reshape(b, t, -1))
 
     def window_logits(self, features: torch.Tensor, window: int, stride: int = 1) -> torch.Tensor:
         """
@@ -471,10 +620,9 @@ class JetRCNN(nn.Module):
             return self.classify_features(features[None])
         if self.config.lstm_layers == 1:
             # Project each frame into the LSTM's gates once, not once per window that holds it.
-            features = self.input_gates(features)
-        # unfold gives (n_windows, F, window) views without copying.
+            return self.classify_gates(self.window_gates(features, window, stride))
         windows = features.unfold(0, window, stride).permute(0, 2, 1)
-        return self.classify_gates(windows) if self.config.lstm_layers == 1 else self.classify_features(windows)
+        return self.classify_features(windows)
 
     @property
     def n_parameters(self) -> int:

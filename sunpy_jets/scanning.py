@@ -211,6 +211,7 @@ class _Scanner:
     def _new_run(self):
         self.pending = []  # (grid time, standardized frame) awaiting encoding
         self.features = None  # (L, n_tiles, F) features of run frames buf_start..
+        self.previous = None  # the last encoded frame of the run
         self.thumbs = deque()
         self.times = deque()
         self.buf_start = 0
@@ -256,13 +257,19 @@ class _Scanner:
     @torch.inference_mode()
     def _encode(self, x):
         x = x.to(self.device)
+        # The run's last encoded frame, for models that read frame differences.
+        previous, self.previous = self.previous, x[-1]
         if not self.tiled:
-            return self.model.encode_frames(x)[:, None]
-        if self.method == "pool":
-            return pool_tiles(self.model.encoder.feature_maps(x), self.grid)
-        crops = crop_tiles(x, self.grid)
-        parts = [self.model.encode_frames(crops[i : i + 64]) for i in range(0, len(crops), 64)]
-        return torch.cat(parts).reshape(len(x), len(self.grid), -1)
+            return self.model.encode_frames(x, previous=previous)[:, None]
+        parts = []
+        for encoder, inputs in self.model.branches(x, previous):
+            if self.method == "pool":
+                parts.append(pool_tiles(encoder.feature_maps(inputs), self.grid))
+            else:
+                crops = crop_tiles(inputs, self.grid)
+                feats = torch.cat([encoder(crops[i : i + 64]) for i in range(0, len(crops), 64)])
+                parts.append(feats.reshape(len(x), len(self.grid), -1))
+        return torch.cat(parts, dim=-1)
 
     def flush(self):
         if not self.pending:
@@ -294,14 +301,13 @@ class _Scanner:
         offset = int(starts[0]) - self.buf_start
         sub = self.features[offset : offset + int(starts[-1] - starts[0]) + length]
         # A frame's LSTM input projection is shared by every window holding it: compute it once per frame.
-        gated = self.model.config.lstm_layers == 1
-        classify = self.model.classify_gates if gated else self.model.classify_features
-        if gated:
-            sub = self.model.input_gates(sub)
-        # (n_windows, n_tiles, F, length) views, without copying.
-        windows = sub.unfold(0, length, self.stride)
-        nw, nt, nf, _ = windows.shape
-        seqs = windows.permute(0, 1, 3, 2).reshape(nw * nt, length, nf)
+        if self.model.config.lstm_layers == 1:
+            classify, windows = self.model.classify_gates, self.model.window_gates(sub, length, self.stride)
+        else:
+            classify, windows = self.model.classify_features, sub.unfold(0, length, self.stride).transpose(-1, -2)
+        # (n_windows, n_tiles, length, F) to one sequence per window and tile.
+        nw, nt, _, nf = windows.shape
+        seqs = windows.reshape(nw * nt, length, nf)
         logits = torch.cat([classify(seqs[i : i + _WINDOW_BATCH]) for i in range(0, len(seqs), _WINDOW_BATCH)])
         first = np.stack([self.thumbs[int(s) - self.buf_start] for s in starts])
         last = np.stack([self.thumbs[int(s) - self.buf_start + length - 1] for s in starts])

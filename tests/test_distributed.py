@@ -37,9 +37,10 @@ def client():
     cluster.close()
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    return JetClassifier(CONFIG, device="cpu", seed=0, progress=False)
+@pytest.fixture(scope="module", params=[(), (2, 4)], ids=["appearance", "with-differences"])
+def classifier(request):
+    """The model without and with a frame-difference encoder (whose windows must not see frames before them)."""
+    return JetClassifier(CONFIG.replace(difference_channels=request.param), device="cpu", seed=0, progress=False)
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from sunpy_jets.model import FrameEncoder, JetModelConfig, JetRCNN
 TINY = JetModelConfig(image_size=32, channels=(8, 16), hidden_size=16, n_frames=6)
 
 
-@pytest.fixture
-def model():
+@pytest.fixture(params=[(), (4, 8)], ids=["appearance", "with-differences"])
+def model(request):
     torch.manual_seed(0)
-    return JetRCNN(TINY).eval()
+    return JetRCNN(TINY.replace(difference_channels=request.param)).eval()
 
 
 def test_default_config_follows_published_recipe():
@@ -95,6 +95,8 @@ def test_encoder_pools_to_twice_last_channels():
         ({"clip_min": 5.0, "clip_max": 1.0}, "clip_max"),
         ({"std": 0.0}, "std"),
         ({"image_size": 4, "channels": (1, 1, 1, 1)}, "image_size"),
+        ({"difference_channels": (4, 8)}, "one positive int per stage"),
+        ({"difference_channels": 8}, "tuple of ints"),
     ],
 )
 def test_invalid_config_is_refused(changes, match):
@@ -117,8 +119,51 @@ def test_model_rejects_wrong_input_shape(model):
 
 def test_precomputed_gates_equal_the_lstm(model):
     torch.manual_seed(3)
-    features = torch.randn(4, 6, model.encoder.out_features)
+    features = model.window_start(torch.randn(4, 6, model.config.feature_size))
     with torch.inference_mode():
         torch.testing.assert_close(
             model.classify_gates(model.input_gates(features)), model.classify_features(features), rtol=1e-5, atol=1e-6
         )
+
+
+def test_config_with_differences_round_trips_and_sizes_the_lstm():
+    config = TINY.replace(difference_channels=[2, 4])
+    assert config.difference_channels == (2, 4)
+    assert JetModelConfig.from_dict(config.to_dict()) == config
+    model = JetRCNN(config)
+    assert config.feature_size == 2 * 16 + 2 * 4 == model.lstm.input_size
+    # The published architecture has no difference encoder, so its weight files keep their tensor names.
+    assert JetRCNN(TINY).difference_encoder is None
+    assert not any(name.startswith("difference_encoder") for name in JetRCNN(TINY).state_dict())
+
+
+def test_a_window_sees_only_its_own_frames():
+    """With a difference encoder, a window's logit must not depend on the frame before it."""
+    torch.manual_seed(4)
+    model = JetRCNN(TINY.replace(difference_channels=(4, 8))).eval()
+    x = torch.randn(9, 1, 32, 32)
+    changed = x.clone()
+    changed[2] += 3.0  # the frame just before the window that starts at frame 3
+    with torch.inference_mode():
+        alone = model(x[3:9][None])[0]
+        for frames in (x, changed):
+            torch.testing.assert_close(model.window_logits(model.encode_frames(frames), 6, 3)[1], alone)
+        # ... while the frame's change is seen by a window that holds both frames.
+        assert not torch.allclose(model(x[2:8][None]), model(changed[2:8][None]))
+
+
+def test_difference_features_see_change_only():
+    torch.manual_seed(5)
+    model = JetRCNN(TINY.replace(difference_channels=(4, 8))).eval()
+    frame = torch.randn(1, 1, 32, 32)
+    n = model.encoder.out_features
+    with torch.inference_mode():
+        still = model.encode_frames(frame.expand(3, -1, -1, -1))
+        moving = model.encode_frames(torch.cat([frame, frame + 1.0, frame]))
+        encoded_in_parts = torch.cat([
+            model.encode_frames(torch.cat([frame, frame + 1.0])), model.encode_frames(frame, previous=frame[0] + 1.0)
+        ])  # fmt: skip
+    torch.testing.assert_close(still[1:, n:], model.window_start(still)[1:, n:])
+    assert not torch.allclose(moving[1, n:], still[1, n:])
+    torch.testing.assert_close(moving[:, :n], torch.cat([still[:1, :n], model.encode_frames(frame + 1.0)[:, :n], still[:1, :n]]))
+    torch.testing.assert_close(encoded_in_parts, moving)

@@ -22,9 +22,10 @@ CONFIG = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=
 SCALE = 9.375 * u.arcsec / u.pix  # 32 px cover the model's 300″
 
 
-@pytest.fixture(scope="module")
-def clf():
-    return JetClassifier(CONFIG, device="cpu", seed=0, progress=False)
+@pytest.fixture(scope="module", params=[(), (2, 4)], ids=["appearance", "with-differences"])
+def clf(request):
+    """The model without and with a frame-difference encoder (whose windows must not see frames before them)."""
+    return JetClassifier(CONFIG.replace(difference_channels=request.param), device="cpu", seed=0, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +64,9 @@ def test_each_frame_is_encoded_once(clf, maps, monkeypatch):
     calls = []
     original = clf.model.encode_frames
 
-    def counting(frames):
+    def counting(frames, previous=None):
         calls.append(len(frames))
-        return original(frames)
+        return original(frames, previous=previous)
 
     monkeypatch.setattr(clf.model, "encode_frames", counting)
     clf.scan(maps, stride=1)

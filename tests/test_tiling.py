@@ -20,9 +20,10 @@ CONFIG = JetModelConfig(image_size=32, channels=(4, 8, 16), hidden_size=8, n_fra
 SCALE = 9.375 * u.arcsec / u.pix
 
 
-@pytest.fixture(scope="module")
-def clf():
-    return JetClassifier(CONFIG, device="cpu", seed=1, progress=False)
+@pytest.fixture(scope="module", params=[(), (2, 4, 8)], ids=["appearance", "with-differences"])
+def clf(request):
+    """The model without and with a frame-difference encoder (whose windows must not see frames before them)."""
+    return JetClassifier(CONFIG.replace(difference_channels=request.param), device="cpu", seed=1, progress=False)
 
 
 @pytest.fixture(scope="module")
