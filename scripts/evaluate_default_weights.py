@@ -88,6 +88,17 @@ def real_nonjet_metrics(clf, realdata):
     }
 
 
+def _architecture(config) -> str:
+    """The network in words, with the architecture fields that differ from `JetModelConfig`'s defaults."""
+    from sunpy_jets.model import JetModelConfig, JetRCNN
+
+    fields = ("channels", "difference_channels", "hidden_size", "lstm_layers", "head_size", "dropout")
+    default, ours = JetModelConfig().to_dict(), config.to_dict()
+    changed = ", ".join(f"{k}={tuple(ours[k]) if isinstance(ours[k], list) else ours[k]}" for k in fields if ours[k] != default[k])
+    parts = "CNN per frame" + (" and a CNN per frame difference" if config.difference_channels else "") + " + LSTM"
+    return f"``JetModelConfig({changed})`` ({parts}; {JetRCNN(config).n_parameters:,} parameters)"
+
+
 def model_card_rst(card) -> str:
     """The human-readable model card of a model directory's card."""
     t, m = card.training, card.metrics
@@ -108,7 +119,7 @@ def model_card_rst(card) -> str:
         "Model",
         "-----",
         "",
-        f"- Architecture: ``JetModelConfig()`` defaults (CNN per frame + LSTM), {card.config.n_frames} frames of "
+        f"- Architecture: {_architecture(card.config)}, {card.config.n_frames} frames of "
         f"{card.config.image_size}x{card.config.image_size} px (300 arcsec at 1.8 arcsec/px), AIA 304 A at 24 s.",
         f"- Weights file: ``{card.weights_file}``, SHA-256 ``{card.sha256}``.",
         f"- Decision threshold: **{card.threshold:.4f}** (maximum F1 on the validation set).",

@@ -2,7 +2,8 @@
 """
 Train the default weights bundled with sunpy_jets (``sunpy_jets/data/default``).
 
-The model is `~sunpy_jets.model.JetModelConfig` with its defaults (the published architecture),
+The model is `~sunpy_jets.model.JetModelConfig` with its defaults (the published architecture), or
+with a frame-difference encoder (``--difference-channels``, which with ``--init`` expands a previous stage),
 trained by `sunpy_jets.training.fit` on synthetic AIA 304 Å sequences from `sunpy_jets.synthetic`,
 generated directly at the model's 1.8″/px and 166×166 pixels. Half the sequences hold a jet; the
 other half are quiet Sun or one of the hard negatives (``kind="negative"``). A fifth of the jet
@@ -262,7 +263,7 @@ def main(argv=None):
         clf.card,
         name="sunpy_jets default (synthetic)",
         description=(
-            "Default JetModelConfig trained only on synthetic AIA 304 A sequences from sunpy_jets.synthetic "
+            "A JetRCNN trained only on synthetic AIA 304 A sequences from sunpy_jets.synthetic "
             f"({args.n_train} training, {args.n_val} validation; half jets). Demonstration weights: for science, "
             "train on the Solar Jet Hunter labels (sunpy-jets train --preset cs433). "
             + clf.card.description
