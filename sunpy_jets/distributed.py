@@ -193,7 +193,7 @@ def _scan_chunk(payload, spec):
                 prev = load(files[0])
                 files = files[1:]
                 if prev is not None:
-                    _resume(scanner, spec["run_start"], spec["k0"], prev)
+                    scanner.resume(spec["run_start"], spec["k0"], prev)
             # Files are decoded in a reader thread while the model works, as in a single-process scan.
             maps = (m for m in map(load, files) if m is not None)
             for t, frame in _in_background(maps, scanner.read):
@@ -206,19 +206,6 @@ def _scan_chunk(payload, spec):
             )  # fmt: skip
     result["warnings"] = [str(w.message) for w in caught if issubclass(w.category, InputWarning)]
     return result
-
-
-def _resume(scanner, run_start, k0, prev):
-    """
-    Put a fresh scanner where a single-process scan of the whole run is at model frame ``k0``.
-
-    That is the run's time origin, the grid index, and the frame before the one that emits grid point
-    ``k0`` (the left side of its interpolation), which is state, not a frame the chunk pushes.
-    """
-    resampler = scanner.resampler
-    resampler.t0 = float((run_start - scanner.t_ref).to_value(u.s))
-    resampler.k = k0
-    resampler.prev = scanner.read(prev)
 
 
 # -------------------------------------------------------------------------------------------------

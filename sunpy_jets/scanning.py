@@ -226,6 +226,20 @@ class _Scanner:
             frame = self.grid.pad(frame)
         return float((m.date - self.t_ref).to_value(u.s)), frame
 
+    def resume(self, run_start, k0, previous_map):
+        """
+        Put a fresh scanner where a scan of the whole run is at model frame ``k0`` (distributed chunks).
+
+        That is the run's time origin (``run_start``, a `~astropy.time.Time`), the grid index, and the map
+        before the one that emits grid point ``k0`` (the left side of its interpolation), which is state,
+        not a frame the chunk pushes. The chunk's first window must start at ``k0``: a window's first
+        frame sees no change (`~sunpy_jets.model.JetRCNN.window_start`), so no earlier model frame is needed.
+        """
+        resampler = self.resampler
+        resampler.t0 = float((run_start - self.t_ref).to_value(u.s))
+        resampler.k = k0
+        resampler.prev = self.read(previous_map)
+
     def push(self, t, frame):
         new_run, gap, out = self.resampler.push(t, frame)
         if gap is not None:
