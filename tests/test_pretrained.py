@@ -87,7 +87,8 @@ def test_bundled_weights_match_their_card():
         weights = path / card.weights_file
         assert sha256sum(weights) == card.sha256
         assert weights.stat().st_size < 5 * 2**20
-        assert card.config == JetModelConfig()
+        # The published architecture plus a frame-difference encoder (scripts/train_default_weights.py).
+        assert card.config == JetModelConfig(difference_channels=(8, 16, 24, 32, 48))
         text = (path / "MODEL_CARD.rst").read_text()
     assert 0 < card.threshold < 1
     assert "synthetic" in card.description and "cs433" in card.description

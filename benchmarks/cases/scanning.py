@@ -18,7 +18,7 @@ from cases import Measurement
 from cases import _models as M
 from cases.inference import in_context
 
-__all__ = ["measurements", "LONG", "BASELINE_WINDOWS", "FRAME_BATCH"]
+__all__ = ["measurements", "LONG", "BASELINE_WINDOWS", "FRAME_BATCH", "DIFFERENCE_CHANNELS"]
 
 #: Frames in the scanned sequence.
 LONG = 300
@@ -43,10 +43,18 @@ def synthetic_maps(opts, n, *, lazy=False, seed=0):
     return seq if lazy else list(seq.maps)
 
 
+#: Stage widths of the frame-difference encoder of the "with differences" variant (as the default weights use).
+DIFFERENCE_CHANNELS = (8, 16, 24, 32, 48)
+
+
 def scan_model(model, x, n, *, chunk=FRAME_BATCH):
     """Logits of every stride-1 window: each frame encoded once, then the LSTM per window."""
-    feats = torch.cat([model.encode_frames(x[i : i + chunk]) for i in range(0, len(x), chunk)])
-    return model.window_logits(feats, n, 1)
+    if getattr(model, "difference_encoder", None) is not None:
+        # Each chunk continues the one before: its first frame's difference needs the frame before it.
+        parts = [model.encode_frames(x[i : i + chunk], previous=x[i - 1] if i else None) for i in range(0, len(x), chunk)]
+    else:
+        parts = [model.encode_frames(x[i : i + chunk]) for i in range(0, len(x), chunk)]
+    return model.window_logits(torch.cat(parts), n, 1)
 
 
 def measurements(opts):
@@ -71,6 +79,11 @@ def measurements(opts):
 
     def jet():
         model, x = M.jet_model(opts), frames(opts, long)
+        return lambda: scan_model(model, x, n)
+
+    def differences():
+        model = M.jet_model(opts, cfg=M.config(opts, difference_channels=DIFFERENCE_CHANNELS))
+        x = frames(opts, long)
         return lambda: scan_model(model, x, n)
 
     def fast():
@@ -99,9 +112,10 @@ def measurements(opts):
             count=windows,
             counts={"baseline": k},
             variants={k_: in_context(v, opts.device) for k_, v in
-                      {"baseline": baseline, "sunpy_jets": jet, "proposed": fast, "JetClassifier.scan": classifier}.items()},
+                      {"baseline": baseline, "sunpy_jets": jet, "with differences": differences, "proposed": fast,
+                       "JetClassifier.scan": classifier}.items()},
             flops={"baseline": lambda: k * M.flops_baseline(opts), "sunpy_jets": jet_flops, "proposed": jet_flops},
-            note=f"baseline timed over {k} windows ({n + k - 1} frames); JetClassifier.scan includes per-frame "
-                 "preprocessing of in-memory sunpy maps",
+            note=f"baseline timed over {k} windows ({n + k - 1} frames); 'with differences' adds a frame-difference "
+                 f"encoder {DIFFERENCE_CHANNELS}; JetClassifier.scan includes per-frame preprocessing of in-memory sunpy maps",
         )
     ]
