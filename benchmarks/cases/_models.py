@@ -42,7 +42,7 @@ def baseline(opts, *, train=False):
 
 
 def jet_model(opts, *, cfg=None, train=False):
-    """sunpy_jets' `JetRCNN` with its default architecture (what the default weights use)."""
+    """sunpy_jets' `JetRCNN` with its default (published) architecture; the bundled weights add a difference encoder."""
     torch.manual_seed(SEED)
     model = JetRCNN(cfg or config(opts)).to(opts.device)
     model = model.train() if train else model.eval()
