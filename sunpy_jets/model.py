@@ -258,8 +258,6 @@ class FrameEncoder(nn.Module):
     ----------
     channels : tuple of int
         Output channels of each stage.
-    in_channels : int
-        Channels of the input frames.
 
     Examples
     --------
@@ -270,9 +268,10 @@ class FrameEncoder(nn.Module):
     torch.Size([3, 32])
     """
 
-    def __init__(self, channels, in_channels=1):
+    def __init__(self, channels):
         super().__init__()
         layers = []
+        in_channels = 1
         for out_channels in channels:
             layers += [
                 nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=2, padding=1, bias=False),
@@ -383,10 +382,10 @@ class JetRCNN(nn.Module):
     @staticmethod
     def frame_differences(frames: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:
         """
-        Each frame minus the one before it, for consecutive frames ``(N, 1, H, W)``.
+        Each frame minus the one before it, for consecutive frames ``(N, ...)`` (time first).
 
-        ``previous`` (``(1, H, W)``) is the frame before the first; without it the first frame's
-        difference is zero.
+        ``previous`` (one frame, shaped like ``frames[0]``) is the frame before the first; without it
+        the first frame's difference is zero.
 
         Examples
         --------
@@ -577,11 +576,11 @@ class JetRCNN(nn.Module):
         if x.ndim != 5 or x.shape[2] != 1:
             raise InputError(f"input must be (B, T, 1, H, W), got shape {tuple(x.shape)}")
         b, t = x.shape[:2]
-        parts = [self.encoder(x.reshape(b * t, *x.shape[2:]))]
-        if self.difference_encoder is not None:
-            # Differences within each sequence; the first frame's is zero (classify_features replaces it anyway).
-            d = x - torch.cat([x[:, :1], x[:, :-1]], dim=1)
-            parts.append(self.difference_encoder(d.reshape(b * t, *x.shape[2:])))
+        # Time first, as frame_differences takes it: differences stay within each sequence.
+        parts = [
+            encoder(inputs.transpose(0, 1).reshape(b * t, *x.shape[2:]))
+            for encoder, inputs in self.branches(x.transpose(0, 1))
+        ]
         return self.classify_features(torch.cat(parts, dim=-1).reshape(b, t, -1))
 
     def window_logits(self, features: torch.Tensor, window: int, stride: int = 1) -> torch.Tensor:
