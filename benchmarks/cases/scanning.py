@@ -90,8 +90,8 @@ def measurements(opts):
         model, x = M.fast_model(opts), frames(opts, long)
         return lambda: scan_model(model, x, n, chunk=len(x))  # FastEncoder chunks by itself
 
-    def classifier():
-        clf, maps = M.classifier(opts), synthetic_maps(opts, long)
+    def scanning(clf):
+        maps = synthetic_maps(opts, long)
 
         def call():
             with warnings.catch_warnings():
@@ -100,10 +100,23 @@ def measurements(opts):
 
         return call
 
+    def classifier():
+        return scanning(M.classifier(opts))
+
+    def bundled():
+        from sunpy_jets import JetClassifier
+
+        return scanning(JetClassifier.from_pretrained(device=opts.device, progress=False))
+
     def jet_flops():
         per_frame, per_window = M.flops_jet(opts)
         return long * per_frame + windows * per_window
 
+    variants = {"baseline": baseline, "sunpy_jets": jet, "with differences": differences, "proposed": fast,
+                "JetClassifier.scan": classifier}  # fmt: skip
+    if (opts.size, n) == (166, 30):
+        # The bundled weights need the default frame size and window; --quick runs tinier ones.
+        variants["JetClassifier.scan, bundled weights"] = bundled
     return [
         Measurement(
             case="scanning",
@@ -111,11 +124,10 @@ def measurements(opts):
             unit="frame",
             count=windows,
             counts={"baseline": k},
-            variants={k_: in_context(v, opts.device) for k_, v in
-                      {"baseline": baseline, "sunpy_jets": jet, "with differences": differences, "proposed": fast,
-                       "JetClassifier.scan": classifier}.items()},
+            variants={k_: in_context(v, opts.device) for k_, v in variants.items()},
             flops={"baseline": lambda: k * M.flops_baseline(opts), "sunpy_jets": jet_flops, "proposed": jet_flops},
             note=f"baseline timed over {k} windows ({n + k - 1} frames); 'with differences' adds a frame-difference "
-                 f"encoder {DIFFERENCE_CHANNELS}; JetClassifier.scan includes per-frame preprocessing of in-memory sunpy maps",
+                 f"encoder {DIFFERENCE_CHANNELS}; JetClassifier.scan includes per-frame preprocessing of in-memory sunpy maps "
+                 "(with the default architecture's random weights, or with the bundled weights)",
         )
     ]
