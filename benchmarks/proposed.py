@@ -55,6 +55,9 @@ class FastEncoder:
     """
 
     def __init__(self, model, *, chunk: int = CHUNK):
+        if getattr(model, "difference_encoder", None) is not None:
+            # Its features would lack the difference part the LSTM expects.
+            raise ValueError("FastEncoder fuses the appearance encoder only; give it a model without difference_channels")
         self.model = model.eval()
         device = next(model.parameters()).device
         self.features = fused_encoder(model.encoder.features).to(device, memory_format=torch.channels_last)
