@@ -545,6 +545,39 @@ class JetRCNN(nn.Module):
         first = self.input_gates(self.window_start(starts))
         return torch.cat([first.unsqueeze(-2), windows[..., 1:, :]], dim=-2)
 
+    def window_inputs(self, features: torch.Tensor, length: int, stride: int) -> torch.Tensor:
+        """
+        Every sliding window over per-frame features ``(T, ..., F)``, ready for `classify_windows`.
+
+        Single-layer LSTMs get `window_gates` (each frame projected once); deeper ones get the
+        windows of features, ``(n_windows, ..., length, F)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+        >>> model = JetRCNN(JetModelConfig(image_size=32, channels=(8, 16), hidden_size=8, lstm_layers=2)).eval()
+        >>> model.window_inputs(torch.randn(10, 32), length=4, stride=3).shape
+        torch.Size([3, 4, 32])
+        """
+        if self.config.lstm_layers == 1:
+            return self.window_gates(features, length, stride)
+        return features.unfold(0, length, stride).transpose(-1, -2)
+
+    def classify_windows(self, windows: torch.Tensor) -> torch.Tensor:
+        """
+        Logits ``(B,)`` of windows ``(B, T, ...)`` from `window_inputs`.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+        >>> model = JetRCNN(JetModelConfig(image_size=32, channels=(8, 16), hidden_size=8)).eval()
+        >>> model.classify_windows(model.window_inputs(torch.randn(10, 32), length=4, stride=3)).shape
+        torch.Size([3])
+        """
+        return self.classify_gates(windows) if self.config.lstm_layers == 1 else self.classify_features(windows)
+
     def classify_gates(self, gates: torch.Tensor) -> torch.Tensor:
         """
         Logits ``(B,)`` from precomputed input gates ``(B, T, 4H)`` of windows (see `window_gates`).
@@ -617,11 +650,7 @@ class JetRCNN(nn.Module):
         n = features.shape[0]
         if n <= window:
             return self.classify_features(features[None])
-        if self.config.lstm_layers == 1:
-            # Project each frame into the LSTM's gates once, not once per window that holds it.
-            return self.classify_gates(self.window_gates(features, window, stride))
-        windows = features.unfold(0, window, stride).permute(0, 2, 1)
-        return self.classify_features(windows)
+        return self.classify_windows(self.window_inputs(features, window, stride))
 
     @property
     def n_parameters(self) -> int:

@@ -315,13 +315,11 @@ class _Scanner:
         offset = int(starts[0]) - self.buf_start
         sub = self.features[offset : offset + int(starts[-1] - starts[0]) + length]
         # A frame's LSTM input projection is shared by every window holding it: compute it once per frame.
-        if self.model.config.lstm_layers == 1:
-            classify, windows = self.model.classify_gates, self.model.window_gates(sub, length, self.stride)
-        else:
-            classify, windows = self.model.classify_features, sub.unfold(0, length, self.stride).transpose(-1, -2)
-        # (n_windows, n_tiles, length, F) to one sequence per window and tile.
+        windows = self.model.window_inputs(sub, length, self.stride)
+        # (n_windows, n_tiles, length, D) to one sequence per window and tile.
         nw, nt, _, nf = windows.shape
         seqs = windows.reshape(nw * nt, length, nf)
+        classify = self.model.classify_windows
         logits = torch.cat([classify(seqs[i : i + _WINDOW_BATCH]) for i in range(0, len(seqs), _WINDOW_BATCH)])
         first = np.stack([self.thumbs[int(s) - self.buf_start] for s in starts])
         last = np.stack([self.thumbs[int(s) - self.buf_start + length - 1] for s in starts])

@@ -205,3 +205,14 @@ def test_memory_is_bounded_by_a_window_and_a_batch(clf, monkeypatch):
     assert len(table) == 150 - CONFIG.n_frames + 1
     assert len(sizes) >= 150 // scanning._FRAME_BATCH
     assert max(max(s) for s in sizes) <= CONFIG.n_frames - 1
+
+
+@pytest.mark.parametrize("difference_channels", [(), (2, 4)])
+def test_a_two_layer_lstm_scan_matches_each_window(maps, difference_channels):
+    """Deeper LSTMs take windows of features, not of precomputed gates: the same logits either way."""
+    config = CONFIG.replace(lstm_layers=2, difference_channels=difference_channels)
+    clf = JetClassifier(config, device="cpu", seed=0, progress=False)
+    table = clf.scan(maps, stride=2)
+    starts = range(0, len(maps) - config.n_frames + 1, 2)
+    expected = [clf.predict_proba(maps[i : i + config.n_frames]) for i in starts]
+    np.testing.assert_allclose(table["probability"], expected, rtol=0, atol=1e-6)
