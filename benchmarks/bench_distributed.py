@@ -1,5 +1,5 @@
 """
-Files per second of `sunpy_jets.distributed.scan_files` on a LocalCluster of 1, 2, ... workers.
+Files per second of `sunpy_jets.scanning.scan_files` on a LocalCluster of 1, 2, ... workers.
 
 Writes a synthetic AIA 304-like observation (RICE-compressed FITS, one file per frame, 24 s cadence), then
 scans it with the default model (30-frame windows, 300″ tiles) in one process (``JetClassifier.detect``)
@@ -20,7 +20,7 @@ import warnings
 import astropy.units as u
 
 from sunpy_jets import JetClassifier
-from sunpy_jets.distributed import scan_files
+from sunpy_jets.scanning import scan_files
 from sunpy_jets.synthetic import make_observation, write_fits
 
 

@@ -19,10 +19,10 @@ import astropy.units as u
 
 from sunpy_jets import JetClassifier
 from sunpy_jets.events import JetEvents
-from sunpy_jets.hek import validate_hek_record
+from sunpy_jets.events import validate_hek_record
 from sunpy_jets.synthetic import make_observation
 from sunpy_jets.visualization import plot_events_on_map
-from sunpy_jets.voevent import read_voevent
+from sunpy_jets.events import read_voevent
 
 ###############################################################################
 # Detect jets in a 20-minute synthetic observation holding one jet.

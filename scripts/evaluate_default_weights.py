@@ -216,7 +216,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from sunpy_jets import JetClassifier
-    from sunpy_jets.pretrained import default_weights
+    from sunpy_jets.model.pretrained import default_weights
 
     started = time.perf_counter()
     with default_weights() if args.model is None else _nullpath(args.model) as directory:

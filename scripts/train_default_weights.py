@@ -56,7 +56,7 @@ def sequence_spec(base, i, *, distractors=True):
 
 def _generate(args):
     from sunpy_jets.model import JetModelConfig
-    from sunpy_jets.preprocessing import prepare_sequence
+    from sunpy_jets.inputs import prepare_sequence
     from sunpy_jets.synthetic import make_sequence
 
     base, i, distractors = args
@@ -87,7 +87,7 @@ def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress
     """
     from tqdm.auto import tqdm
 
-    from sunpy_jets.atomic import atomic_write_text
+    from sunpy_jets._atomic import atomic_write_text
     from sunpy_jets.model import JetModelConfig
 
     config = JetModelConfig()

@@ -2,6 +2,6 @@
 
 import sys
 
-from sunpy_jets.cli import main
+from .cli import main
 
 sys.exit(main())

@@ -20,8 +20,8 @@ from ndcube import NDCube, NDCubeSequence
 
 from .exceptions import InputError, InputTypeError, InputWarning
 from .model import JetModelConfig, JetRCNN
-from .preprocessing import PreparedSequence, prepare_sequence
-from .weights import ModelCard, load_weights, save_weights
+from .inputs.preprocessing import PreparedSequence, prepare_sequence
+from .model.weights import ModelCard, load_weights, save_weights
 
 __all__ = ["JetClassifier", "resolve_device"]
 
@@ -238,7 +238,7 @@ class JetClassifier:
 
         See Also
         --------
-        sunpy_jets.pretrained.load_pretrained
+        sunpy_jets.model.pretrained.load_pretrained
 
         Examples
         --------
@@ -247,7 +247,7 @@ class JetClassifier:
         >>> clf.card.name
         'sunpy_jets default (synthetic)'
         """
-        from .pretrained import load_pretrained
+        from .model.pretrained import load_pretrained
 
         return load_pretrained(
             source, device=device, sha256=sha256, cache_dir=cache_dir, progress=progress, cls=cls, **kwargs
@@ -290,7 +290,7 @@ class JetClassifier:
 
     def prepare(self, data, *, center=None, width=None) -> PreparedSequence:
         """
-        Preprocess one sequence with this classifier's recipe (see `~sunpy_jets.preprocessing.prepare_sequence`).
+        Preprocess one sequence with this classifier's recipe (see `~sunpy_jets.inputs.prepare_sequence`).
 
         Examples
         --------
@@ -430,7 +430,7 @@ class JetClassifier:
         ...
         sunpy_jets.exceptions.InputError: no files match the pattern 'no_such_*.fits'
         """
-        from .scanning import scan
+        from .scanning.engine import scan
 
         return scan(self, data, stride=stride, center=center, width=width, tiles=tiles, progress=progress, **kwargs)
 
@@ -453,6 +453,6 @@ class JetClassifier:
         ...
         sunpy_jets.exceptions.InputError: threshold must be between 0 and 1, not 2.0
         """
-        from .scanning import detect
+        from .scanning.engine import detect
 
         return detect(self, data, threshold=threshold, stride=stride, **kwargs)

@@ -6,8 +6,11 @@ from the built-in exception a Python user would expect (`ValueError` for bad val
 for wrong types, `OSError` for unreadable files), so ``except ValueError`` keeps working.
 
 Warnings are issued when the package can proceed but had to change what it was given (a padded
-field of view, interpolated frames, a few NaN pixels); they are all `SunpyJetsWarning`.
+field of view, interpolated frames, a few NaN pixels); they are all `SunpyJetsWarning`, which is a
+`sunpy.util.exceptions.SunpyUserWarning`, so sunpy's own warning filters apply to them.
 """
+
+from sunpy.util.exceptions import SunpyDeprecationWarning, SunpyUserWarning
 
 __all__ = [
     "SunpyJetsError",
@@ -23,6 +26,7 @@ __all__ = [
     "InputWarning",
     "CatalogueWarning",
     "HEKFormatWarning",
+    "SunpyJetsDeprecationWarning",
 ]
 
 
@@ -140,14 +144,15 @@ class TrainingError(SunpyJetsError, ValueError):
     """
 
 
-class SunpyJetsWarning(UserWarning):
+class SunpyJetsWarning(SunpyUserWarning):
     """
-    Base class of every warning issued by sunpy_jets.
+    Base class of every warning issued by sunpy_jets (a sunpy ``SunpyUserWarning``).
 
     Examples
     --------
+    >>> from sunpy.util.exceptions import SunpyUserWarning
     >>> from sunpy_jets.exceptions import InputWarning, SunpyJetsWarning
-    >>> issubclass(InputWarning, SunpyJetsWarning)
+    >>> issubclass(InputWarning, SunpyJetsWarning) and issubclass(SunpyJetsWarning, SunpyUserWarning)
     True
     """
 
@@ -188,5 +193,18 @@ class HEKFormatWarning(SunpyJetsWarning):
     --------
     >>> from sunpy_jets.exceptions import HEKFormatWarning, SunpyJetsWarning
     >>> issubclass(HEKFormatWarning, SunpyJetsWarning)
+    True
+    """
+
+
+class SunpyJetsDeprecationWarning(SunpyDeprecationWarning):
+    """
+    A name or import path of sunpy_jets still works but will be removed; the message says what to use.
+
+    Examples
+    --------
+    >>> from sunpy.util.exceptions import SunpyDeprecationWarning
+    >>> from sunpy_jets.exceptions import SunpyJetsDeprecationWarning
+    >>> issubclass(SunpyJetsDeprecationWarning, SunpyDeprecationWarning)
     True
     """

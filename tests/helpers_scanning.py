@@ -19,7 +19,7 @@ from sunpy.coordinates import Helioprojective, get_earth
 
 from sunpy_jets import JetClassifier
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.preprocessing import prepare_sequence
+from sunpy_jets.inputs import prepare_sequence
 from sunpy_jets.synthetic import JetEvent, JetParameters, make_observation, make_sequence
 
 #: 300″ tiles of 32 px (9.375″/px), 8 frames of 60 s: small enough to train and scan in seconds.

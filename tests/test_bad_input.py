@@ -52,7 +52,7 @@ from sunpy_jets.exceptions import (
     SunpyJetsWarning,
     TrainingError,
 )
-from sunpy_jets.hek import load_hek_records, normalize_hek_record
+from sunpy_jets.events import load_hek_records, normalize_hek_record
 from sunpy_jets.model import JetModelConfig
 from sunpy_jets.training import TrainingRecipe
 

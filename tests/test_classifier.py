@@ -17,7 +17,7 @@ from sunpy_jets import JetClassifier
 from sunpy_jets.classifier import resolve_device
 from sunpy_jets.exceptions import InputError, InputTypeError, InputWarning, WeightsError
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.weights import CARD_NAME
+from sunpy_jets.model import CARD_NAME
 
 from conftest import make_aia_sequence
 

@@ -1,4 +1,4 @@
-"""Tests of ``sunpy-jets demo`` (`sunpy_jets.demo.run_demo` and its command line)."""
+"""Tests of ``sunpy-jets demo`` (`sunpy_jets.cli._demo.run_demo` and its command line)."""
 
 import io
 import json
@@ -8,11 +8,11 @@ import pytest
 
 from sunpy_jets import JetClassifier
 from sunpy_jets.cli import main
-from sunpy_jets.demo import demo_sequences, run_demo
+from sunpy_jets.cli._demo import demo_sequences, run_demo
 from sunpy_jets.events import JetEvents
 from sunpy_jets.exceptions import InputError, InputTypeError, InputWarning
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.voevent import read_voevent
+from sunpy_jets.events import read_voevent
 
 from conftest import realdata_path
 

@@ -1,4 +1,4 @@
-"""Tests of scanning files on a Dask cluster (`sunpy_jets.distributed`) against single-process scans."""
+"""Tests of scanning files on a Dask cluster (`sunpy_jets.scanning`) against single-process scans."""
 
 import os
 import shutil
@@ -18,7 +18,7 @@ from sunpy_jets.synthetic import make_observation, write_fits
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
-from sunpy_jets.distributed import scan_files  # noqa: E402
+from sunpy_jets.scanning import scan_files  # noqa: E402
 
 CONFIG = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=6, fov_arcsec=57.6)
 SCALE = 1.8 * u.arcsec / u.pix

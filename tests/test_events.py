@@ -11,7 +11,7 @@ from astropy.time import Time
 from sunpy.coordinates import Helioprojective
 
 from sunpy_jets.events import JetEvents
-from sunpy_jets.merging import events_from_windows
+from sunpy_jets.events import events_from_windows
 from sunpy_jets.exceptions import InputError, InputTypeError
 
 T0 = Time("2012-07-19T07:30:00")

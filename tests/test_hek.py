@@ -12,7 +12,7 @@ from sunpy.net.hek2vso import translate_results_to_query
 
 from sunpy_jets.events import JetEvents
 from sunpy_jets.exceptions import FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
-from sunpy_jets.hek import (
+from sunpy_jets.events import (
     ARCHIVIST_FIELDS,
     hek_event_fields,
     load_hek_records,

@@ -26,8 +26,8 @@ from astropy.table import QTable
 from astropy.time import Time
 
 from sunpy_jets import JetClassifier
-from sunpy_jets import pretrained
-from sunpy_jets.atomic import atomic_path, atomic_write_bytes
+from sunpy_jets.model import pretrained
+from sunpy_jets._atomic import atomic_path, atomic_write_bytes
 from sunpy_jets.datasets import build_cache, completed_files, download
 from sunpy_jets.datasets import jsoc as jsoc_module
 from sunpy_jets.datasets.cache import read_cache_index, read_cached_sequence, write_cached_sequence

@@ -13,7 +13,7 @@ import sunpy.map
 from sunpy_jets.exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from sunpy_jets.inputs import load_maps
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.preprocessing import FramePreprocessor, prepare_sequence, resample_time, standardize
+from sunpy_jets.inputs import FramePreprocessor, prepare_sequence, resample_time, standardize
 
 from conftest import make_aia_sequence
 

@@ -14,12 +14,13 @@ import pytest
 
 import astropy.units as u
 
-from sunpy_jets import JetClassifier, pretrained
+from sunpy_jets import JetClassifier
+from sunpy_jets.model import pretrained
 from sunpy_jets.exceptions import DownloadError, InputError, InputTypeError, WeightsError
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.pretrained import cache_directory, default_weights, fetch_weights
+from sunpy_jets.model.pretrained import cache_directory, default_weights, fetch_weights
 from sunpy_jets.synthetic import make_sequence
-from sunpy_jets.weights import CARD_NAME, load_weights, sha256sum
+from sunpy_jets.model import CARD_NAME, load_weights, sha256sum
 
 TINY = JetModelConfig(image_size=16, channels=(4,), hidden_size=4, n_frames=4)
 # Seeds of the held-out test range of scripts/evaluate_default_weights.py (never used in training).

@@ -23,10 +23,10 @@ from astropy.time import Time
 import sunpy.map
 from sunpy.coordinates import Helioprojective
 
-from sunpy_jets.merging import events_from_windows
+from sunpy_jets.events import events_from_windows
 from sunpy_jets.exceptions import InputError, SunpyJetsWarning
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.preprocessing import prepare_sequence, resample_time, standardize
+from sunpy_jets.inputs import prepare_sequence, resample_time, standardize
 
 from conftest import make_aia_sequence
 

@@ -26,7 +26,7 @@ from sunpy_jets.exceptions import FileFormatError, HEKFormatError, InputError, I
 from sunpy_jets.model import JetModelConfig
 from sunpy_jets.training import TrainingRecipe, load_checkpoint
 from sunpy_jets.training.checkpoint import CHECKPOINT_NAME
-from sunpy_jets.voevent import read_voevent, write_voevent
+from sunpy_jets.events import read_voevent, write_voevent
 
 CONFIG = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=6, fov_arcsec=57.6)
 PACKAGE = Path(sunpy_jets.__file__).parent

@@ -8,7 +8,7 @@ import sunpy.map
 
 from sunpy_jets import InputWarning, JetModelConfig
 from sunpy_jets.exceptions import InputError
-from sunpy_jets.preprocessing import prepare_sequence
+from sunpy_jets.inputs import prepare_sequence
 from sunpy_jets.sample_data import SAMPLE_FILES, sample_file
 from sunpy_jets.synthetic import make_sequence
 

@@ -15,7 +15,7 @@ import sunpy.map
 from sunpy_jets import JetClassifier
 from sunpy_jets.exceptions import InputError, InputTypeError, InputWarning
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.preprocessing import prepare_sequence
+from sunpy_jets.inputs import prepare_sequence
 from sunpy_jets.synthetic import make_sequence
 
 CONFIG = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=6)
@@ -186,7 +186,7 @@ def test_times_are_astropy_times(clf, maps):
 
 
 def test_memory_is_bounded_by_a_window_and_a_batch(clf, monkeypatch):
-    from sunpy_jets import scanning
+    from sunpy_jets.scanning import engine as scanning
     from sunpy_jets.synthetic import make_observation
 
     sizes = []

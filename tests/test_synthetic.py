@@ -264,7 +264,7 @@ def test_observation_truth_and_write(tmp_path):
 @pytest.mark.parametrize("kind", ["jet", "negative"])
 def test_passes_prepare_sequence(kind):
     from sunpy_jets.model import JetModelConfig
-    from sunpy_jets.preprocessing import prepare_sequence
+    from sunpy_jets.inputs import prepare_sequence
 
     config = JetModelConfig()
     seq = make_sequence(kind=kind, seed=21, n_frames=config.n_frames, shape=(166, 166), scale=1.8 * u.arcsec / u.pix)

@@ -12,9 +12,9 @@ from sunpy.coordinates import Helioprojective, get_earth
 from sunpy_jets import JetClassifier
 from sunpy_jets.exceptions import InputError
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.preprocessing import FramePreprocessor
+from sunpy_jets.inputs import FramePreprocessor
 from sunpy_jets.synthetic import make_sequence
-from sunpy_jets.tiling import POOL_TOLERANCE, crop_tiles, make_tile_grid, pool_tiles
+from sunpy_jets.scanning import POOL_TOLERANCE, crop_tiles, make_tile_grid, pool_tiles
 
 CONFIG = JetModelConfig(image_size=32, channels=(4, 8, 16), hidden_size=8, n_frames=6)
 SCALE = 9.375 * u.arcsec / u.pix

@@ -11,7 +11,7 @@ from astropy.time import Time
 from sunpy_jets.events import JetEvents
 from sunpy_jets.exceptions import InputError, InputTypeError
 from sunpy_jets.model import JetModelConfig
-from sunpy_jets.preprocessing import prepare_sequence
+from sunpy_jets.inputs import prepare_sequence
 from sunpy_jets.synthetic import make_sequence
 from sunpy_jets.visualization import animate_window, plot_events_on_map, plot_probability
 

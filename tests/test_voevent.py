@@ -6,8 +6,8 @@ from astropy.time import Time
 
 from sunpy_jets.events import JetEvents
 from sunpy_jets.exceptions import FileFormatError, HEKFormatError
-from sunpy_jets.hek import ARCHIVIST_FIELDS, hek_event_fields, validate_hek_record
-from sunpy_jets.voevent import read_voevent, voevent_bytes, write_voevent
+from sunpy_jets.events import ARCHIVIST_FIELDS, hek_event_fields, validate_hek_record
+from sunpy_jets.events import read_voevent, voevent_bytes, write_voevent
 
 from conftest import realdata_path
 

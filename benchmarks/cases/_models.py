@@ -13,7 +13,7 @@ import sunpy.coordinates  # noqa: F401  (registers the helioprojective frame)
 
 from sunpy_jets.classifier import JetClassifier
 from sunpy_jets.model import JetModelConfig, JetRCNN
-from sunpy_jets.preprocessing import PreparedSequence
+from sunpy_jets.inputs import PreparedSequence
 
 from baseline_rcnn import BaselineRCNN, count_flops
 from proposed import ChunkedModel, FastEncoder

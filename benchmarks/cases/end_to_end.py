@@ -7,7 +7,7 @@ Two inputs, both generated in the scratch folder at the start of the case:
   (26 RICE-compressed JSOC files, 500×370 px, 36 s cadence), repeated with shifted ``DATE-OBS``,
   ``T_OBS`` and ``T_REC`` into a longer sequence. sunpy_jets runs `JetClassifier.detect` on all
   the files; the published RCNN reads and preprocesses the first 26 files with the same code
-  (`~sunpy_jets.preprocessing.prepare_sequence`) and runs every stride-1 window, then thresholds
+  (`~sunpy_jets.inputs.prepare_sequence`) and runs every stride-1 window, then thresholds
   them. Over 26 files it has fewer windows per file than in a long run, so its rate is flattered;
 * full-disk 4096×4096 int16 frames, RICE-compressed like JSOC's, with a limb-darkened disk and
   noise. sunpy_jets runs `JetClassifier.detect` (tiled: the encoder runs once over the whole frame
@@ -138,7 +138,7 @@ def _baseline_windows(opts, model, frames):
 
 
 def measurements(opts):
-    from sunpy_jets.preprocessing import FramePreprocessor, prepare_sequence
+    from sunpy_jets.inputs import FramePreprocessor, prepare_sequence
     from sunpy_jets.inputs import iter_maps
 
     work = Path(opts.workdir)

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from sunpy_jets.exceptions import SunpyJetsError
+from ..exceptions import SunpyJetsError
 
 __all__ = ["main", "build_parser"]
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> build_parser().parse_args(["predict", "a.fits", "b.fits"]).command
     'predict'
     """
-    from sunpy_jets import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="sunpy-jets",

@@ -25,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     """Run ``demo``."""
-    from sunpy_jets.demo import run_demo
+    from ._demo import run_demo
 
     run_demo(args.output, frames=args.frames, device=args.device, seed=args.seed, progress=args.progress)
     return 0

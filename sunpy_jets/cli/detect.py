@@ -38,7 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def _summary_figure(windows, events, first_map):
     import matplotlib
 
-    from sunpy_jets.visualization import plot_events_on_map, plot_probability
+    from ..visualization import plot_events_on_map, plot_probability
 
     figure = matplotlib.figure.Figure(figsize=(13, 5), layout="constrained")
     plot_probability(windows, events=events, threshold=events.meta.get("threshold"),
@@ -89,15 +89,15 @@ def _print_events(events):
 
 def run(args) -> int:
     """Run ``detect``; write the events and the summary into ``args.output`` and print where they are."""
-    from sunpy_jets import JetClassifier
-    from sunpy_jets.atomic import atomic_path
-    from sunpy_jets.cli.predict import _default_classifier
-    from sunpy_jets.inputs import iter_maps
-    from sunpy_jets.scanning import events_from_scan
+    from .. import JetClassifier
+    from .._atomic import atomic_path
+    from .predict import _default_classifier
+    from ..inputs.maps import iter_maps
+    from ..scanning.engine import events_from_scan
 
     output = Path(args.output)
     if output.exists() and not output.is_dir():
-        from sunpy_jets.exceptions import InputError
+        from ..exceptions import InputError
 
         raise InputError(f"--output {output} exists and is not a directory")
     clf = JetClassifier.load(args.weights, device=args.device) if args.weights else _default_classifier(args.device)

@@ -24,14 +24,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def _default_classifier(device):
     """The bundled default weights (``detect`` uses this too)."""
-    from sunpy_jets import JetClassifier
+    from .. import JetClassifier
 
     return JetClassifier.from_pretrained(device=device)
 
 
 def run(args) -> int:
     """Run ``predict``; print the probability and the decision."""
-    from sunpy_jets import JetClassifier
+    from .. import JetClassifier
 
     clf = JetClassifier.load(args.weights, device=args.device) if args.weights else _default_classifier(args.device)
     if args.threshold is not None:

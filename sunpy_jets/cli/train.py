@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from sunpy_jets.atomic import atomic_write_text
+from .._atomic import atomic_write_text
 
 __all__ = ["add_parser", "run", "PUBLISHED"]
 
@@ -68,7 +68,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _config(args):
-    from sunpy_jets.model import JetModelConfig
+    from ..model.config import JetModelConfig
 
     changes = {
         "image_size": args.image_size, "n_frames": args.n_frames, "hidden_size": args.hidden_size,
@@ -78,7 +78,7 @@ def _config(args):
 
 
 def _recipe(args):
-    from sunpy_jets.training import TrainingRecipe
+    from ..training import TrainingRecipe
 
     changes = {
         "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "optimizer": args.optimizer,
@@ -106,8 +106,8 @@ def _print_scores(title, scores, published=None):
 
 
 def _train(args, config, train, val, data_description, val_positions=None):
-    from sunpy_jets import JetClassifier
-    from sunpy_jets.training import evaluate, fit
+    from .. import JetClassifier
+    from ..training import evaluate, fit
 
     output = Path(args.output)
     checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output / "checkpoint"
@@ -126,9 +126,9 @@ def _train(args, config, train, val, data_description, val_positions=None):
 
 
 def _run_synthetic(args):
-    from sunpy_jets.exceptions import InputError
-    from sunpy_jets.training import evaluate
-    from sunpy_jets.training.synthetic_data import synthetic_dataset
+    from ..exceptions import InputError
+    from ..training import evaluate
+    from ..training.synthetic_data import synthetic_dataset
 
     for name in ("n_train", "n_val"):
         if getattr(args, name) < 2:
@@ -167,7 +167,7 @@ def _count(kinds):
 def _run_cs433(args):
     import numpy as np
 
-    from sunpy_jets.datasets import (
+    from ..datasets import (
         JetSequenceDataset,
         SolarJetHunterCatalogue,
         build_cache,
@@ -178,8 +178,8 @@ def _run_cs433(args):
         read_nonjet_positions,
         resolve_jsoc_email,
     )
-    from sunpy_jets.exceptions import DownloadError, InputError
-    from sunpy_jets.training import evaluate
+    from ..exceptions import DownloadError, InputError
+    from ..training import evaluate
 
     if not args.catalogue:
         raise InputError(
@@ -238,7 +238,7 @@ def _is_main(args):
 
 def run(args) -> int:
     """Run ``train`` (one process per GPU with DistributedDataParallel when started by ``torchrun``)."""
-    from sunpy_jets.training.ddp import cleanup_distributed, launched_by_torchrun, setup_distributed
+    from ..training.ddp import cleanup_distributed, launched_by_torchrun, setup_distributed
 
     args.distributed = setup_distributed() if launched_by_torchrun() else None
     with contextlib.ExitStack() as stack:

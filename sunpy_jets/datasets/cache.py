@@ -36,9 +36,9 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
-from sunpy_jets.atomic import atomic_path, atomic_write_text
-from sunpy_jets.exceptions import FileFormatError, InputError, InputTypeError, InputWarning
-from sunpy_jets.model import JetModelConfig
+from .._atomic import atomic_path, atomic_write_text
+from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
+from ..model.config import JetModelConfig
 
 __all__ = [
     "CACHE_FORMAT",
@@ -413,7 +413,7 @@ def _items_from_manifest(manifest, download_dir):
 def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=False, dtype="float32",
                 progress=True):  # fmt: skip
     """
-    Preprocess sequences with `~sunpy_jets.preprocessing.prepare_sequence` and cache them.
+    Preprocess sequences with `~sunpy_jets.inputs.prepare_sequence` and cache them.
 
     Entries that are already valid for ``config`` are kept (so an interrupted build resumes);
     partial or corrupt ones are rebuilt. A sequence that fails (missing download, bad FITS, too
@@ -423,7 +423,7 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
     ----------
     source : `~astropy.table.QTable` or iterable of dict
         A manifest from `~sunpy_jets.datasets.build_manifest` (with ``download_dir``), or dicts with
-        keys ``label_id``, ``data`` (anything `~sunpy_jets.preprocessing.prepare_sequence` accepts: a
+        keys ``label_id``, ``data`` (anything `~sunpy_jets.inputs.prepare_sequence` accepts: a
         `~sunpy.map.MapSequence`, a list of files, ...), ``target``, ``group`` and optionally
         ``center``, ``width``, ``label``.
     cache_dir : str or `~pathlib.Path`
@@ -456,7 +456,7 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
     >>> len(report)
     0
     """
-    from sunpy_jets.preprocessing import prepare_sequence
+    from ..inputs.preprocessing import prepare_sequence
 
     config = _check_config(config)
     if isinstance(source, QTable):

@@ -26,7 +26,7 @@ from astropy.time import Time
 
 from sunpy.coordinates import HeliographicStonyhurst, Helioprojective, get_earth
 
-from sunpy_jets.exceptions import CatalogueError, CatalogueWarning, InputTypeError
+from ..exceptions import CatalogueError, CatalogueWarning, InputTypeError
 
 __all__ = [
     "SolarJetHunterCatalogue",

@@ -1,7 +1,7 @@
 """
 HEK coronal-jet (CJ) events as a label table.
 
-Records are loaded and cleaned by `sunpy_jets.hek` (swapped bounding-box corners, wavelengths in cm,
+Records are loaded and cleaned by `sunpy_jets.events` (swapped bounding-box corners, wavelengths in cm,
 time formats); this module turns them into an astropy `~astropy.table.QTable` with `~astropy.time.Time`
 and `~astropy.coordinates.SkyCoord` columns, with the same bad-row report as the other catalogues.
 """
@@ -19,8 +19,8 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective, get_earth
 
-from sunpy_jets.exceptions import CatalogueError, FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
-from sunpy_jets.hek import load_hek_records, normalize_hek_record
+from ..exceptions import CatalogueError, FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
+from ..events.hek import load_hek_records, normalize_hek_record
 
 from .catalogues import _BadRows
 
@@ -31,8 +31,8 @@ def read_hek_jets(source):
     """
     Read HEK coronal-jet (CJ) events into a table, normalising the quirks of real records.
 
-    Records are loaded with `sunpy_jets.hek.load_hek_records` and cleaned with
-    `sunpy_jets.hek.normalize_hek_record` (swapped box corners, wavelengths in cm, time formats).
+    Records are loaded with `sunpy_jets.events.load_hek_records` and cleaned with
+    `sunpy_jets.events.normalize_hek_record` (swapped box corners, wavelengths in cm, time formats).
 
     Parameters
     ----------

@@ -25,8 +25,8 @@ from astropy.time import Time
 import sunpy.net.attrs as a
 from sunpy.coordinates import Helioprojective, get_earth
 
-from sunpy_jets.exceptions import DownloadError, InputError, InputTypeError
-from sunpy_jets.model import JetModelConfig
+from ..exceptions import DownloadError, InputError, InputTypeError
+from ..model.config import JetModelConfig
 
 __all__ = [
     "AIA_SERIES",

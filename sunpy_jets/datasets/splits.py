@@ -9,7 +9,7 @@ overstates test scores. Every sequence of a group (the SOL event) therefore goes
 import numpy as np
 from sklearn.model_selection import GroupShuffleSplit
 
-from sunpy_jets.exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = ["grouped_split"]
 

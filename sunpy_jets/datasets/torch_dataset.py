@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from sunpy_jets.exceptions import FileFormatError, InputError, InputTypeError
+from ..exceptions import FileFormatError, InputError, InputTypeError
 
 __all__ = ["augment_sequence", "JetSequenceDataset", "TensorJetDataset"]
 

@@ -14,11 +14,11 @@ Examples
 (True, 'AIA', 'float32')
 """
 
-from sunpy_jets.synthetic.io import aia_filename, write_fits
-from sunpy_jets.synthetic.jets import RANGES, SJH_HEIGHT, JetEvent, JetParameters
-from sunpy_jets.synthetic.negatives import NEGATIVES
-from sunpy_jets.synthetic.observation import make_observation
-from sunpy_jets.synthetic.sequence import KINDS, SyntheticFrames, SyntheticSequence, make_sequence
+from .io import aia_filename, write_fits
+from .jets import RANGES, SJH_HEIGHT, JetEvent, JetParameters
+from .negatives import NEGATIVES
+from .observation import make_observation
+from .sequence import KINDS, SyntheticFrames, SyntheticSequence, make_sequence
 
 __all__ = [
     "make_sequence",

@@ -13,7 +13,7 @@ import numpy as np
 import astropy.units as u
 from astropy.time import Time
 
-from sunpy_jets.exceptions import InputError, InputTypeError
+from ..exceptions import InputError, InputTypeError
 
 __all__ = ["as_quantity", "as_time", "as_shape", "as_count", "as_rng", "as_probability"]
 

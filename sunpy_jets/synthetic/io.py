@@ -8,8 +8,8 @@ import numpy as np
 from astropy.io import fits
 from astropy.time import Time
 
-from sunpy_jets.atomic import atomic_path
-from sunpy_jets.exceptions import InputError, InputTypeError
+from .._atomic import atomic_path
+from ..exceptions import InputError, InputTypeError
 
 __all__ = ["write_fits", "aia_filename"]
 

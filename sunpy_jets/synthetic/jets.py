@@ -19,9 +19,9 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
-from sunpy_jets.exceptions import InputError, InputTypeError
-from sunpy_jets.synthetic._checks import as_quantity, as_time
-from sunpy_jets.synthetic._feature import Feature, sigmoid
+from ..exceptions import InputError, InputTypeError
+from ._checks import as_quantity, as_time
+from ._feature import Feature, sigmoid
 
 __all__ = ["JetParameters", "JetEvent", "RANGES", "SJH_HEIGHT"]
 

@@ -14,8 +14,8 @@ field and a time window:
 
 import numpy as np
 
-from sunpy_jets.synthetic._feature import Feature
-from sunpy_jets.synthetic.backgrounds import QUIET_SUN_RATE
+from ._feature import Feature
+from .backgrounds import QUIET_SUN_RATE
 
 __all__ = [
     "FlareBrightening",

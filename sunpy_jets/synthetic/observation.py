@@ -7,11 +7,11 @@ import numpy as np
 
 import astropy.units as u
 
-from sunpy_jets.exceptions import InputTypeError
-from sunpy_jets.synthetic._checks import as_count, as_quantity
-from sunpy_jets.synthetic.jets import JetEvent, JetParameters
-from sunpy_jets.synthetic.negatives import NEGATIVES
-from sunpy_jets.synthetic.sequence import SyntheticFrames, add_features, build_scene, place_jet, visible
+from ..exceptions import InputTypeError
+from ._checks import as_count, as_quantity
+from .jets import JetEvent, JetParameters
+from .negatives import NEGATIVES
+from .sequence import SyntheticFrames, add_features, build_scene, place_jet, visible
 
 __all__ = ["make_observation"]
 

@@ -15,7 +15,7 @@ from astropy.coordinates import SkyCoord
 from sunpy.coordinates import Helioprojective, get_earth
 from sunpy.map.header_helper import make_fitswcs_header
 
-from sunpy_jets.synthetic.noise import GAIN, READ_NOISE, expose
+from .noise import GAIN, READ_NOISE, expose
 
 __all__ = ["Scene"]
 

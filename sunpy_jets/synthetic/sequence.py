@@ -12,14 +12,14 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective, get_earth, sun
 
-from sunpy_jets.exceptions import InputError, InputTypeError
-from sunpy_jets.synthetic._checks import as_count, as_probability, as_quantity, as_shape, as_time
-from sunpy_jets.synthetic._geometry import Field
-from sunpy_jets.synthetic.backgrounds import MapBackground, ProceduralBackground
-from sunpy_jets.synthetic.jets import JetEvent, JetFeature, JetParameters
-from sunpy_jets.synthetic.negatives import NEGATIVES
-from sunpy_jets.synthetic.noise import plan_frames
-from sunpy_jets.synthetic.scene import Scene
+from ..exceptions import InputError, InputTypeError
+from ._checks import as_count, as_probability, as_quantity, as_shape, as_time
+from ._geometry import Field
+from .backgrounds import MapBackground, ProceduralBackground
+from .jets import JetEvent, JetFeature, JetParameters
+from .negatives import NEGATIVES
+from .noise import plan_frames
+from .scene import Scene
 
 __all__ = ["SyntheticSequence", "SyntheticFrames", "make_sequence", "KINDS"]
 

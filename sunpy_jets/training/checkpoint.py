@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sunpy_jets.exceptions import TrainingError
-from sunpy_jets.weights import atomic_write_bytes
+from ..exceptions import TrainingError
+from ..model.weights import atomic_write_bytes
 
 __all__ = ["CHECKPOINT_NAME", "save_checkpoint", "load_checkpoint", "capture_rng_state", "restore_rng_state"]
 

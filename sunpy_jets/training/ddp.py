@@ -30,7 +30,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
-from sunpy_jets.exceptions import InputError, TrainingError
+from ..exceptions import InputError, TrainingError
 
 __all__ = [
     "DistributedContext", "GlobalBatchNorm2d", "setup_distributed", "cleanup_distributed", "launched_by_torchrun",

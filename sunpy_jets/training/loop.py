@@ -22,8 +22,8 @@ from tqdm.auto import tqdm
 
 from astropy.table import QTable
 
-from sunpy_jets.datasets import augment_sequence
-from sunpy_jets.exceptions import InputError, InputTypeError, TrainingError
+from ..datasets import augment_sequence
+from ..exceptions import InputError, InputTypeError, TrainingError
 
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from .metrics import classification_metrics, select_threshold
@@ -321,7 +321,7 @@ def fit(
     >>> len(history), clf.card.training["recipe"]["epochs"], "f1" in clf.card.metrics["validation"]
     (2, 2, True)
     """
-    from sunpy_jets.classifier import JetClassifier
+    from ..classifier import JetClassifier
 
     if not isinstance(classifier, JetClassifier):
         raise InputTypeError(f"classifier must be a JetClassifier, not {type(classifier).__name__}")

@@ -16,7 +16,7 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
-from sunpy_jets.exceptions import InputError, InputTypeError
+from ..exceptions import InputError, InputTypeError
 
 __all__ = [
     "LIMB_RADIUS",

@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from sunpy_jets.exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = ["TrainingRecipe", "OPTIMIZERS", "SCHEDULERS", "AMP_MODES"]
 

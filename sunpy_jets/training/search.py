@@ -8,7 +8,7 @@ from tqdm.auto import tqdm
 
 from astropy.table import QTable
 
-from sunpy_jets.exceptions import InputError, InputTypeError
+from ..exceptions import InputError, InputTypeError
 
 from .loop import fit
 from .recipe import TrainingRecipe
@@ -87,7 +87,7 @@ def grid_search(
     >>> len(table), int(table["selected"].sum())
     (2, 1)
     """
-    from sunpy_jets.classifier import JetClassifier
+    from ..classifier import JetClassifier
 
     recipe = TrainingRecipe() if recipe is None else recipe
     if not isinstance(recipe, TrainingRecipe):

@@ -2,7 +2,7 @@
 Training sets generated with `sunpy_jets.synthetic`: what the bundled default weights are trained on.
 
 Sequences are made at the model's own pixel scale and size (300″ over ``image_size`` pixels, so no
-resampling is needed), preprocessed once with `~sunpy_jets.preprocessing.prepare_sequence`, and held
+resampling is needed), preprocessed once with `~sunpy_jets.inputs.prepare_sequence`, and held
 in memory (`~sunpy_jets.datasets.TensorJetDataset`) or in the on-disk cache of
 `sunpy_jets.datasets.cache` (`~sunpy_jets.datasets.JetSequenceDataset`), which an interrupted build
 resumes.
@@ -18,8 +18,8 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
-from sunpy_jets.exceptions import FileFormatError, InputError
-from sunpy_jets.model import JetModelConfig
+from ..exceptions import FileFormatError, InputError
+from ..model.config import JetModelConfig
 
 __all__ = ["synthetic_dataset"]
 
@@ -27,8 +27,8 @@ _SPLITS = {"train": 0, "validation": 1, "test": 2}
 
 
 def _generate(config, seed, split, i):
-    from sunpy_jets.preprocessing import prepare_sequence
-    from sunpy_jets.synthetic import make_sequence
+    from ..inputs.preprocessing import prepare_sequence
+    from ..synthetic import make_sequence
 
     # Jets and negatives alternate; each sample has its own seed, so sets of any size share their first samples.
     kind = "jet" if i % 2 == 0 else "negative"
@@ -79,7 +79,7 @@ def synthetic_dataset(n, *, config=None, seed=0, split="train", augment=False, c
     >>> len(dataset), tuple(dataset[0][0].shape), len(positions)
     (2, (3, 1, 32, 32), 2)
     """
-    from sunpy_jets.datasets import JetSequenceDataset, TensorJetDataset
+    from ..datasets import JetSequenceDataset, TensorJetDataset
 
     config = JetModelConfig() if config is None else config
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
@@ -98,7 +98,7 @@ def synthetic_dataset(n, *, config=None, seed=0, split="train", augment=False, c
         dataset.kinds = kinds
         return dataset, _stack(centers)
 
-    from sunpy_jets.datasets import read_cache_index, read_cached_sequence, write_cached_sequence
+    from ..datasets import read_cache_index, read_cached_sequence, write_cached_sequence
 
     ids = [f"synthetic-s{seed}-{split}-{i:06d}" for i in range(n)]
     kinds = []

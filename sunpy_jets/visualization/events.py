@@ -10,8 +10,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
 
-from sunpy_jets.events import JetEvents
-from sunpy_jets.exceptions import InputError, InputTypeError
+from ..events.table import JetEvents
+from ..exceptions import InputError, InputTypeError
 
 __all__ = ["plot_probability", "plot_events_on_map", "animate_window"]
 
@@ -192,7 +192,7 @@ def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=20
 
     Parameters
     ----------
-    maps_or_sequence : `~sunpy.map.MapSequence`, list of maps, or `~sunpy_jets.preprocessing.PreparedSequence`
+    maps_or_sequence : `~sunpy.map.MapSequence`, list of maps, or `~sunpy_jets.inputs.PreparedSequence`
         The frames (sunpy maps are drawn with their coordinates; a prepared sequence as the model sees it).
     probability : float or array-like, optional
         The window's jet probability, or one value per frame (e.g. of the window ending at each frame).
@@ -224,7 +224,7 @@ def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=20
     from matplotlib.animation import FuncAnimation
     from sunpy.map import GenericMap, MapSequence
 
-    from sunpy_jets.preprocessing import PreparedSequence
+    from ..inputs.preprocessing import PreparedSequence
 
     if isinstance(maps_or_sequence, PreparedSequence):
         images = [np.asarray(f[0]) for f in maps_or_sequence.frames]

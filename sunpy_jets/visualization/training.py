@@ -51,7 +51,7 @@ def plot_training_history(history, axes=None):
     >>> len(plot_training_history(records).lines)
     2
     """
-    from sunpy_jets.exceptions import InputError
+    from ..exceptions import InputError
 
     best = None
     if isinstance(history, dict):
@@ -106,7 +106,7 @@ def plot_confusion_matrix(matrix, axes=None, *, normalize=False):
     >>> [t.get_text() for t in ax.texts]
     ['120', '10', '8', '122']
     """
-    from sunpy_jets.exceptions import InputError
+    from ..exceptions import InputError
 
     if isinstance(matrix, dict):
         matrix = matrix["confusion_matrix"]
@@ -156,7 +156,7 @@ def plot_pr_curve(y_true, proba, axes=None, *, threshold=None, label=None):
     >>> len(ax.lines)
     2
     """
-    from sunpy_jets.training.metrics import _check_labels_scores
+    from ..training.metrics import _check_labels_scores
 
     y, p = _check_labels_scores(y_true, proba)
     precision, recall, _ = skm.precision_recall_curve(y, p)
@@ -202,8 +202,8 @@ def plot_roc_curve(y_true, proba, axes=None, *, threshold=None, label=None):
     >>> len(plot_roc_curve([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9]).lines)
     2
     """
-    from sunpy_jets.exceptions import InputError
-    from sunpy_jets.training.metrics import _check_labels_scores
+    from ..exceptions import InputError
+    from ..training.metrics import _check_labels_scores
 
     y, p = _check_labels_scores(y_true, proba)
     if len(np.unique(y)) < 2:
@@ -250,7 +250,7 @@ def plot_threshold_scores(y_true, proba, axes=None, *, beta=2.0, threshold=None)
     >>> len(plot_threshold_scores([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9], threshold=0.4).lines)
     5
     """
-    from sunpy_jets.training import threshold_scores
+    from ..training import threshold_scores
 
     table = threshold_scores(y_true, proba, beta=beta)
     axes = _axes(axes)

@@ -45,7 +45,7 @@ def atomic_path(path):
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from sunpy_jets.atomic import atomic_path
+    >>> from sunpy_jets._atomic import atomic_path
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "table.csv"
     >>> with atomic_path(target) as tmp:
     ...     _ = tmp.write_text("a,b\\n1,2\\n")
@@ -77,7 +77,7 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from sunpy_jets.atomic import atomic_write_bytes
+    >>> from sunpy_jets._atomic import atomic_write_bytes
     >>> path = atomic_write_bytes(pathlib.Path(tempfile.mkdtemp()) / "a.bin", b"hello")
     >>> path.read_bytes()
     b'hello'
@@ -94,7 +94,7 @@ def atomic_write_text(path, text: str) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from sunpy_jets.atomic import atomic_write_text
+    >>> from sunpy_jets._atomic import atomic_write_text
     >>> path = atomic_write_text(pathlib.Path(tempfile.mkdtemp()) / "a.txt", "café")
     >>> path.read_text(encoding="utf-8")
     'café'

@@ -17,8 +17,8 @@ import numpy as np
 import astropy.units as u
 from astropy.table import QTable
 
-from .atomic import atomic_write_bytes
-from .exceptions import InputError, InputTypeError
+from .._atomic import atomic_write_bytes
+from ..exceptions import InputError, InputTypeError
 
 __all__ = ["DemoResult", "run_demo", "demo_sequences"]
 
@@ -49,7 +49,7 @@ class DemoResult:
     `run_demo` fills one in; built by hand it starts empty:
 
     >>> from pathlib import Path
-    >>> from sunpy_jets.demo import DemoResult
+    >>> from sunpy_jets.cli._demo import DemoResult
     >>> result = DemoResult(Path("demo_output"), truth={"jet": True, "quiet": False})
     >>> result.output.name, result.truth["jet"], result.events, result.windows, result.files
     ('demo_output', True, {}, {}, [])
@@ -75,13 +75,13 @@ def demo_sequences(*, seed=0, n_frames=DEMO_FRAMES, config=None):
 
     Examples
     --------
-    >>> from sunpy_jets.demo import demo_sequences
+    >>> from sunpy_jets.cli._demo import demo_sequences
     >>> seqs = demo_sequences(seed=0, n_frames=3)
     >>> {name: seq.label for name, seq in seqs.items()}
     {'synthetic_jet': True, 'synthetic_nonjet': False}
     """
-    from .model import JetModelConfig
-    from .synthetic import make_sequence
+    from ..model.config import JetModelConfig
+    from ..synthetic import make_sequence
 
     config = JetModelConfig() if config is None else config
     options = {
@@ -104,7 +104,7 @@ def _figure(maps_by_name, windows, events, threshold):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .visualization import plot_events_on_map, plot_probability
+    from ..visualization import plot_events_on_map, plot_probability
 
     names = list(maps_by_name)
     fig = Figure(figsize=(15, 3.6 * len(names)), layout="constrained")
@@ -194,13 +194,13 @@ def run_demo(output="sunpy_jets_demo", *, frames=None, device="auto", seed=0, n_
     Examples
     --------
     >>> import tempfile, io
-    >>> from sunpy_jets.demo import run_demo
+    >>> from sunpy_jets.cli._demo import run_demo
     >>> result = run_demo(tempfile.mkdtemp(), n_frames=30, progress=False, stream=io.StringIO())  # doctest: +SKIP
     >>> sorted(result.events)  # doctest: +SKIP
     ['synthetic_jet', 'synthetic_nonjet']
     """
-    from .classifier import JetClassifier
-    from .inputs import load_maps
+    from ..classifier import JetClassifier
+    from ..inputs.maps import load_maps
 
     stream = sys.stdout if stream is None else stream
     if not isinstance(output, (str, Path)):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from sunpy_jets.exceptions import FileFormatError, HEKFormatError
-from sunpy_jets.atomic import atomic_write_bytes
-from sunpy_jets.hek import hek_event_fields, validate_hek_record
+from ..exceptions import FileFormatError, HEKFormatError
+from .._atomic import atomic_write_bytes
+from .hek import hek_event_fields, validate_hek_record
 
 __all__ = ["write_voevent", "read_voevent", "voevent_bytes"]
 
@@ -81,7 +81,7 @@ def voevent_bytes(record, *, event_type="CJ"):
     >>> import astropy.units as u
     >>> from astropy.time import Time
     >>> from sunpy_jets.events import JetEvents
-    >>> from sunpy_jets.voevent import voevent_bytes
+    >>> from sunpy_jets.events import voevent_bytes
     >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
     ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
     >>> voevent_bytes(events.to_hek()[0]).splitlines()[1][:35]
@@ -193,7 +193,7 @@ def write_voevent(record, directory, *, event_type="CJ"):
     >>> import astropy.units as u
     >>> from astropy.time import Time
     >>> from sunpy_jets.events import JetEvents
-    >>> from sunpy_jets.voevent import write_voevent
+    >>> from sunpy_jets.events import write_voevent
     >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
     ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -232,7 +232,7 @@ def read_voevent(path):
     >>> import astropy.units as u
     >>> from astropy.time import Time
     >>> from sunpy_jets.events import JetEvents
-    >>> from sunpy_jets.voevent import read_voevent, write_voevent
+    >>> from sunpy_jets.events import read_voevent, write_voevent
     >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
     ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
     >>> with tempfile.TemporaryDirectory() as folder:

@@ -16,8 +16,8 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
-from sunpy_jets.events import JetEvents, _as_arcsec, _as_time, _tx_ty
-from sunpy_jets.exceptions import InputError, InputTypeError
+from .table import JetEvents, _as_arcsec, _as_time, _tx_ty
+from ..exceptions import InputError, InputTypeError
 
 __all__ = ["events_from_windows"]
 
@@ -102,7 +102,7 @@ def events_from_windows(
     >>> from astropy.table import QTable
     >>> from astropy.time import Time
     >>> from sunpy.coordinates import Helioprojective
-    >>> from sunpy_jets.merging import events_from_windows
+    >>> from sunpy_jets.events import events_from_windows
     >>> start = Time("2011-01-20T09:00") + [0, 1, 2, 3, 4, 5] * u.min
     >>> windows = QTable({"start_time": start, "end_time": start + 12 * u.min,
     ...                   "probability": [0.1, 0.8, 0.4, 0.6, 0.1, 0.1]})

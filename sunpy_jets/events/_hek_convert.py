@@ -5,7 +5,7 @@ The HEK methods of `~sunpy_jets.events.JetEvents` delegate here: ``to_hek`` to `
 ``to_hektable`` to `hektable_from_records`, ``from_hek`` and ``read`` to `table_from_records` (with
 `read_stored_block` and `decode_meta` for the ``"sunpy_jets"`` block of our JSON files) and ``write`` to
 `column_kind` and `hek_json_text`. The table's columns are HEK attribute names, so their names are defined
-here as well. Checking and normalising one record at a time is `sunpy_jets.hek`'s job.
+here as well. Checking and normalising one record at a time is `sunpy_jets.events`'s job.
 """
 
 import json
@@ -19,9 +19,9 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
-from sunpy_jets.exceptions import HEKFormatError, InputError
-from sunpy_jets.hek import ARCHIVIST_FIELDS, _plain, format_hek_time, normalize_hek_record
-from sunpy_jets.version import version as _package_version
+from ..exceptions import HEKFormatError, InputError
+from .hek import ARCHIVIST_FIELDS, _plain, format_hek_time, normalize_hek_record
+from ..version import version as _package_version
 
 __all__ = [
     "BOX_COLUMNS",
@@ -196,7 +196,7 @@ def table_from_records(records, *, columns):
     Parameters
     ----------
     records : `list` of `dict`
-        HEK records; each is checked with `~sunpy_jets.hek.normalize_hek_record`.
+        HEK records; each is checked with `~sunpy_jets.events.normalize_hek_record`.
     columns : `dict` or `None`
         Kinds (as `column_kind` names them) of the extra columns to read from the records, or `None` for
         the HEK provenance attributes (``frm_name``, ``obs_channelid``, ``kb_archivid``...) the records hold.

@@ -22,7 +22,7 @@ from astropy.wcs import WCS
 import sunpy.map
 from ndcube import NDCube, NDCubeSequence
 
-from .exceptions import FileFormatError, InputError, InputTypeError
+from ..exceptions import FileFormatError, InputError, InputTypeError
 
 __all__ = ["iter_maps", "load_maps", "count_frames", "check_map", "MIN_FRAMES"]
 

@@ -25,9 +25,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .atomic import atomic_path, atomic_write_bytes
-from .exceptions import InputError, WeightsError
-from .model import JetModelConfig, JetRCNN
+from .._atomic import atomic_path, atomic_write_bytes
+from ..exceptions import InputError, WeightsError
+from .config import JetModelConfig
+from .network import JetRCNN
 
 __all__ = [
     "ModelCard",
@@ -75,7 +76,7 @@ class ModelCard:
 
     Examples
     --------
-    >>> from sunpy_jets.weights import ModelCard
+    >>> from sunpy_jets.model import ModelCard
     >>> card = ModelCard(threshold=0.3, name="demo")
     >>> ModelCard.from_dict(card.to_dict()).threshold
     0.3
@@ -99,7 +100,7 @@ class ModelCard:
         Examples
         --------
         >>> import json
-        >>> from sunpy_jets.weights import ModelCard
+        >>> from sunpy_jets.model import ModelCard
         >>> d = ModelCard(threshold=0.3, name="demo").to_dict()
         >>> d["format_version"] >= 1, d["threshold"], d["name"], isinstance(d["config"], dict)
         (True, 0.3, 'demo', True)
@@ -117,7 +118,7 @@ class ModelCard:
 
         Examples
         --------
-        >>> from sunpy_jets.weights import ModelCard
+        >>> from sunpy_jets.model import ModelCard
         >>> card = ModelCard.from_dict({"threshold": 0.25, "name": "demo"})  # missing fields get defaults
         >>> card.threshold, card.name, card.config == ModelCard().config
         (0.25, 'demo', True)
@@ -160,7 +161,7 @@ def sha256sum(path) -> str:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from sunpy_jets.weights import sha256sum
+    >>> from sunpy_jets.model import sha256sum
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty"
     >>> _ = path.write_bytes(b"")
     >>> sha256sum(path)[:16]
@@ -195,7 +196,7 @@ def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
     --------
     >>> import tempfile
     >>> from sunpy_jets.model import JetModelConfig, JetRCNN
-    >>> from sunpy_jets.weights import ModelCard, load_weights, save_weights
+    >>> from sunpy_jets.model import ModelCard, load_weights, save_weights
     >>> config = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8)
     >>> directory = tempfile.mkdtemp()
     >>> written = save_weights(directory, JetRCNN(config), ModelCard(config=config))
@@ -203,7 +204,7 @@ def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
     >>> card.sha256 == written.sha256 and card.config == config
     True
     """
-    from . import __version__
+    from .. import __version__
 
     if model.config != card.config:
         raise WeightsError("the model's configuration differs from the card's; save the card of this model")
@@ -275,7 +276,7 @@ def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, Mod
     Examples
     --------
     >>> import tempfile
-    >>> from sunpy_jets.weights import load_weights
+    >>> from sunpy_jets.model import load_weights
     >>> load_weights(tempfile.mkdtemp())  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -322,7 +323,7 @@ def check_state_dict(state: dict, config: JetModelConfig) -> None:
     Examples
     --------
     >>> from sunpy_jets.model import JetModelConfig, JetRCNN
-    >>> from sunpy_jets.weights import check_state_dict
+    >>> from sunpy_jets.model import check_state_dict
     >>> config = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8)
     >>> check_state_dict(JetRCNN(config).state_dict(), config.replace(hidden_size=16))
     Traceback (most recent call last):

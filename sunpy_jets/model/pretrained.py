@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .exceptions import DownloadError, InputError, InputTypeError, WeightsError
+from ..exceptions import DownloadError, InputError, InputTypeError, WeightsError
 from .weights import CARD_NAME, sha256sum
 
 __all__ = [
@@ -63,7 +63,7 @@ def cache_directory(cache_dir=None) -> Path:
 
     Examples
     --------
-    >>> from sunpy_jets.pretrained import cache_directory
+    >>> from sunpy_jets.model.pretrained import cache_directory
     >>> cache_directory("/tmp/my-models").as_posix()
     '/tmp/my-models'
     """
@@ -81,7 +81,7 @@ def default_weights():
 
     Examples
     --------
-    >>> from sunpy_jets.pretrained import default_weights
+    >>> from sunpy_jets.model.pretrained import default_weights
     >>> with default_weights() as path:
     ...     (path / "config.json").is_file()
     True
@@ -210,7 +210,7 @@ def fetch_weights(url, *, sha256, cache_dir=None, progress=True) -> Path:
 
     Examples
     --------
-    >>> from sunpy_jets.pretrained import fetch_weights
+    >>> from sunpy_jets.model.pretrained import fetch_weights
     >>> fetch_weights("https://example.org/model.zip", sha256="abc")
     Traceback (most recent call last):
     ...
@@ -283,7 +283,7 @@ def load_pretrained(source=None, *, device="auto", sha256=None, cache_dir=None, 
 
     Examples
     --------
-    >>> from sunpy_jets.pretrained import load_pretrained
+    >>> from sunpy_jets.model.pretrained import load_pretrained
     >>> clf = load_pretrained(device="cpu")
     >>> clf.config.image_size, 0 < clf.threshold < 1
     (166, True)
@@ -293,7 +293,7 @@ def load_pretrained(source=None, *, device="auto", sha256=None, cache_dir=None, 
     sunpy_jets.exceptions.InputError: a URL needs its sha256: from_pretrained('https://example.org/model.zip', ...)
     """
     if cls is None:
-        from .classifier import JetClassifier as cls
+        from ..classifier import JetClassifier as cls
     options = {"device": device, "progress": progress, **kwargs}
     if source is None:
         with default_weights() as path:

@@ -44,10 +44,10 @@ from astropy.time import Time
 
 import sunpy.map
 
-from .exceptions import FileFormatError, InputError, InputTypeError, InputWarning
-from .inputs import _expand_path_argument, _read_fits, _SequenceChecker
-from .merging import events_from_windows
-from .preprocessing import _CADENCE_TOLERANCE, _preprocessing_notes
+from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
+from ..inputs.maps import _expand_path_argument, _read_fits, _SequenceChecker
+from ..events.detection import events_from_windows
+from ..inputs.preprocessing import _CADENCE_TOLERANCE, _preprocessing_notes
 from .tiling import DEFAULT_MAX_RADIUS
 
 __all__ = ["scan_files", "DistributedScanResult", "DEFAULT_CHUNK_SIZE"]
@@ -81,7 +81,7 @@ class DistributedScanResult:
     Examples
     --------
     >>> from astropy.table import QTable
-    >>> from sunpy_jets.distributed import DistributedScanResult
+    >>> from sunpy_jets.scanning import DistributedScanResult
     >>> failed = QTable({"path": ["a.fits"], "reason": ["header could not be read"]})
     >>> str(DistributedScanResult(windows=QTable(), events=None, failed_files=failed).failed_files["reason"][0])
     'header could not be read'
@@ -127,8 +127,8 @@ _WORKER_MODELS = {}
 
 def _worker_classifier(payload):
     """The classifier of ``payload`` (weights bytes, card JSON), built once per worker process."""
-    from .classifier import JetClassifier
-    from .weights import ModelCard
+    from ..classifier import JetClassifier
+    from ..model.weights import ModelCard
 
     weights, card_dict, key = payload
     clf = _WORKER_MODELS.get(key)
@@ -153,7 +153,7 @@ def _worker_classifier(payload):
 
 def _scan_chunk(payload, spec):
     """Scan one chunk; return its windows, the files that failed, and the warnings raised."""
-    from .scanning import _in_background, _Scanner, scan
+    from .engine import _in_background, _Scanner, scan
 
     clf = _worker_classifier(payload)
     config = clf.config
@@ -355,14 +355,14 @@ def scan_files(
     Examples
     --------
     >>> from sunpy_jets import JetClassifier
-    >>> from sunpy_jets.distributed import scan_files
+    >>> from sunpy_jets.scanning import scan_files
     >>> scan_files([], JetClassifier())
     Traceback (most recent call last):
     ...
     sunpy_jets.exceptions.InputError: the list of files is empty
     """
-    from .classifier import JetClassifier
-    from .scanning import _check_options
+    from ..classifier import JetClassifier
+    from .engine import _check_options
 
     if not isinstance(classifier, JetClassifier):
         raise InputTypeError(f"classifier must be a JetClassifier, not {type(classifier).__name__}")
@@ -399,7 +399,7 @@ def scan_files(
 def _run(paths, clf, client, options, event_options, chunk_size, retries, progress):
     from distributed import as_completed
 
-    from .scanning import events_from_scan
+    from .engine import events_from_scan
 
     batches = [paths[i : i + _HEADER_BATCH] for i in range(0, len(paths), _HEADER_BATCH)]
     headers = [r for batch in client.gather(client.map(_read_times, batches, retries=retries)) for r in batch]

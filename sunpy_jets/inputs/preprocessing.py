@@ -29,9 +29,9 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
-from .exceptions import InputError, InputTypeError, InputWarning
-from .inputs import load_maps
-from .model import JetModelConfig
+from ..exceptions import InputError, InputTypeError, InputWarning
+from .maps import load_maps
+from ..model.config import JetModelConfig
 
 __all__ = [
     "PreparedSequence",
@@ -91,7 +91,7 @@ def check_angle(value, name: str, *, allow_pair: bool = False) -> u.Quantity:
     Examples
     --------
     >>> import astropy.units as u
-    >>> from sunpy_jets.preprocessing import check_angle
+    >>> from sunpy_jets.inputs import check_angle
     >>> check_angle(5 * u.arcmin, "width")
     <Quantity 300. arcsec>
     >>> check_angle(300, "width")
@@ -134,7 +134,7 @@ class PreparedSequence:
     >>> from astropy.coordinates import SkyCoord
     >>> from astropy.time import Time
     >>> from sunpy.coordinates import frames
-    >>> from sunpy_jets.preprocessing import PreparedSequence
+    >>> from sunpy_jets.inputs import PreparedSequence
     >>> times = Time("2012-07-19T07:30:00") + [0, 24, 48] * u.s
     >>> hpc = frames.Helioprojective(obstime=times[0], observer="earth")
     >>> prepared = PreparedSequence(
@@ -202,7 +202,7 @@ class FramePreprocessor:
     >>> import sunpy.map
     >>> import sunpy.data.test
     >>> from sunpy_jets.model import JetModelConfig
-    >>> from sunpy_jets.preprocessing import FramePreprocessor
+    >>> from sunpy_jets.inputs import FramePreprocessor
     >>> aia = sunpy.map.Map(sunpy.data.test.get_test_filepath("aia_171_level1.fits"))
     >>> pre = FramePreprocessor(aia, JetModelConfig(image_size=64, fov_arcsec=2500), full_frame=False)
     >>> pre(aia).shape
@@ -348,7 +348,7 @@ def check_gaps(times: Time, max_gap: u.Quantity) -> None:
     --------
     >>> import astropy.units as u
     >>> from astropy.time import Time
-    >>> from sunpy_jets.preprocessing import check_gaps
+    >>> from sunpy_jets.inputs import check_gaps
     >>> check_gaps(Time("2020-01-01") + [0, 24, 3600] * u.s, 720 * u.s)
     Traceback (most recent call last):
     ...
@@ -400,7 +400,7 @@ def resample_time(stack: np.ndarray, times: Time, cadence: u.Quantity, *, max_ga
     >>> import numpy as np
     >>> import astropy.units as u
     >>> from astropy.time import Time
-    >>> from sunpy_jets.preprocessing import resample_time
+    >>> from sunpy_jets.inputs import resample_time
     >>> times = Time("2012-07-19T07:30:00") + np.arange(4) * 12 * u.s
     >>> stack = np.arange(4, dtype=np.float32)[:, None, None] * np.ones((4, 2, 2), dtype=np.float32)
     >>> out, grid = resample_time(stack, times, 24 * u.s, max_gap=720 * u.s)
@@ -436,7 +436,7 @@ def standardize(stack: np.ndarray, config: JetModelConfig) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from sunpy_jets.model import JetModelConfig
-    >>> from sunpy_jets.preprocessing import standardize
+    >>> from sunpy_jets.inputs import standardize
     >>> config = JetModelConfig(clip_min=0, clip_max=10, mean=5, std=5)
     >>> standardize(np.array([[[-3.0, 20.0, np.nan, 5.0]]]), config)
     array([[[-1.,  1.,  0.,  0.]]], dtype=float32)
@@ -492,7 +492,7 @@ def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None,
     >>> import sunpy.map
     >>> import sunpy.data.test
     >>> from sunpy_jets.model import JetModelConfig
-    >>> from sunpy_jets.preprocessing import prepare_sequence
+    >>> from sunpy_jets.inputs import prepare_sequence
     >>> aia = sunpy.map.Map(sunpy.data.test.get_test_filepath("aia_171_level1.fits"))
     >>> frames = [sunpy.map.Map(aia.data, {**aia.meta, "date-obs": f"2011-02-15T00:00:{s:02d}", "t_obs": None})
     ...           for s in (0, 24, 48)]

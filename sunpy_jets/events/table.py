@@ -1,7 +1,7 @@
 """
 Coronal-jet events: a `~astropy.table.QTable`-backed collection with HEK column names, and their export to
 (and import from) the HEK. The rules that turn per-window jet probabilities into events are in
-`sunpy_jets.merging`.
+`sunpy_jets.events`.
 
 Columns of `JetEvents.table` (HEK attribute names):
 
@@ -42,7 +42,7 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
-from sunpy_jets._hek_convert import (
+from ._hek_convert import (
     BOX_COLUMNS,
     CORE_COLUMNS,
     ERROR_COLUMNS,
@@ -56,10 +56,10 @@ from sunpy_jets._hek_convert import (
     records_from_table,
     table_from_records,
 )
-from sunpy_jets.atomic import atomic_write_text
-from sunpy_jets.exceptions import HEKFormatError, InputError, InputTypeError
-from sunpy_jets.hek import load_hek_records
-from sunpy_jets.version import version as _package_version
+from .._atomic import atomic_write_text
+from ..exceptions import HEKFormatError, InputError, InputTypeError
+from .hek import load_hek_records
+from ..version import version as _package_version
 
 __all__ = ["JetEvents"]
 
@@ -405,7 +405,7 @@ class JetEvents:
         >>> import astropy.units as u
         >>> from astropy.time import Time
         >>> from sunpy_jets.events import JetEvents
-        >>> from sunpy_jets.voevent import read_voevent
+        >>> from sunpy_jets.events import read_voevent
         >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
         ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
         >>> with tempfile.TemporaryDirectory() as folder:
@@ -413,7 +413,7 @@ class JetEvents:
         ...     read_voevent(paths[0])["event_probability"]
         0.9
         """
-        from sunpy_jets.voevent import write_voevent
+        from .voevent import write_voevent
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -509,7 +509,7 @@ class JetEvents:
         """
         Import HEK coronal-jet records (human annotations or another method's) as `JetEvents`.
 
-        Records are checked and normalised with `~sunpy_jets.hek.normalize_hek_record` (swapped box corners,
+        Records are checked and normalised with `~sunpy_jets.events.normalize_hek_record` (swapped box corners,
         wavelengths in cm and non-ISO times are fixed with a `~sunpy_jets.exceptions.HEKFormatWarning`).
         The probability is the record's ``event_probability``, masked when it has none (human annotations);
         the peak time is the middle of the interval when the record gives none. Each record's provenance
@@ -519,7 +519,7 @@ class JetEvents:
         Parameters
         ----------
         source : path-like, `sunpy.net.hek.HEKTable` or `list` of `dict`
-            See `~sunpy_jets.hek.load_hek_records`.
+            See `~sunpy_jets.events.load_hek_records`.
 
         Returns
         -------

@@ -2,7 +2,7 @@
 Scanning long observations: jet probabilities of every sliding window, and jet events.
 
 `scan` reads the frames as a stream (one file at a time, `~sunpy_jets.inputs.iter_maps`), preprocesses
-each with `~sunpy_jets.preprocessing.FramePreprocessor`, resamples to the model cadence on the fly
+each with `~sunpy_jets.inputs.FramePreprocessor`, resamples to the model cadence on the fly
 (linear interpolation between the previous and the current frame), encodes every model frame with the
 CNN **once**, and runs the LSTM over each window of ``config.n_frames`` frame features. Only the
 features of the current window (and a small thumbnail of its frames, for the centroid) are kept, so
@@ -13,10 +13,10 @@ decoding overlaps with the model's work.
 A gap between two frames longer than a window ends the current run of windows and starts a new one
 (with an `~sunpy_jets.exceptions.InputWarning`) instead of failing the whole observation.
 
-Fields of view larger than the model's are tiled (see `sunpy_jets.tiling`).
+Fields of view larger than the model's are tiled (see `sunpy_jets.scanning`).
 
 `detect` turns the windows into `~sunpy_jets.events.JetEvents` with
-`~sunpy_jets.merging.events_from_windows`, adding the provenance the HEK needs.
+`~sunpy_jets.events.events_from_windows`, adding the provenance the HEK needs.
 """
 
 import itertools
@@ -34,10 +34,10 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
-from .exceptions import InputError, InputTypeError, InputWarning
-from .inputs import MIN_FRAMES, count_frames, iter_maps
-from .merging import events_from_windows
-from .preprocessing import _CADENCE_TOLERANCE, _FOV_TOLERANCE, FramePreprocessor, _preprocessing_notes, standardize
+from ..exceptions import InputError, InputTypeError, InputWarning
+from ..inputs.maps import MIN_FRAMES, count_frames, iter_maps
+from ..events.detection import events_from_windows
+from ..inputs.preprocessing import _CADENCE_TOLERANCE, _FOV_TOLERANCE, FramePreprocessor, _preprocessing_notes, standardize
 from .tiling import DEFAULT_MAX_RADIUS, _GridGeometry, TileGrid, crop_tiles, make_tile_grid, pool_tiles
 
 __all__ = ["scan", "detect", "events_from_scan", "provenance", "METHODS"]
@@ -66,7 +66,7 @@ def _check_int(value, name, minimum=1):
 
 
 class _Resampler:
-    """Streaming version of `~sunpy_jets.preprocessing.resample_time`: frames in, frames on the grid out."""
+    """Streaming version of `~sunpy_jets.inputs.resample_time`: frames in, frames on the grid out."""
 
     def __init__(self, step, max_gap):
         self.step = step
@@ -465,7 +465,7 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
         Fraction of a tile shared with its neighbour (the step is rounded to the encoder's cell grid).
     method : {"pool", "crop"}
         ``"pool"`` encodes each frame once and pools features per tile; ``"crop"`` crops and encodes
-        each tile (exact, slower). See `sunpy_jets.tiling`.
+        each tile (exact, slower). See `sunpy_jets.scanning`.
     max_radius : float or None
         Skip tiles further than this many solar radii from disk centre (None keeps all).
     progress : bool, optional
@@ -585,7 +585,7 @@ def provenance(clf, table) -> dict:
 
 def events_from_scan(clf, table, *, threshold=None, low_threshold=None, min_windows=1, merge_gap=0 * u.s):
     """
-    Jet events from a scan table: `~sunpy_jets.merging.events_from_windows` with the classifier's provenance.
+    Jet events from a scan table: `~sunpy_jets.events.events_from_windows` with the classifier's provenance.
 
     Parameters
     ----------
@@ -636,7 +636,7 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
            center=None, width=None, tiles=None, overlap=0.5, method="pool", max_radius=DEFAULT_MAX_RADIUS,
            progress=None):
     """
-    Jet events in an observation: `scan`, then `~sunpy_jets.merging.events_from_windows`.
+    Jet events in an observation: `scan`, then `~sunpy_jets.events.events_from_windows`.
 
     Parameters
     ----------

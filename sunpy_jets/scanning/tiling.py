@@ -34,7 +34,7 @@ import torch
 import astropy.units as u
 from astropy.coordinates import SkyCoord
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = ["TileGrid", "make_tile_grid", "pool_tiles", "crop_tiles", "POOL_TOLERANCE", "DEFAULT_MAX_RADIUS"]
 
@@ -107,9 +107,9 @@ class TileGrid:
     >>> import numpy as np
     >>> import astropy.units as u
     >>> from sunpy_jets.model import JetModelConfig
-    >>> from sunpy_jets.preprocessing import FramePreprocessor
+    >>> from sunpy_jets.inputs import FramePreprocessor
     >>> from sunpy_jets.synthetic import make_sequence
-    >>> from sunpy_jets.tiling import make_tile_grid
+    >>> from sunpy_jets.scanning import make_tile_grid
     >>> config = JetModelConfig(image_size=32, channels=(4, 8), fov_arcsec=60)
     >>> m = make_sequence(kind="quiet", seed=1, n_frames=1, shape=(80, 120), scale=1.875 * u.arcsec / u.pix).maps[0]
     >>> grid = make_tile_grid(FramePreprocessor(m, config, full_frame=True), m, config, n_stages=2, max_radius=None)
@@ -154,9 +154,9 @@ class TileGrid:
         --------
         >>> import astropy.units as u
         >>> from sunpy_jets.model import JetModelConfig
-        >>> from sunpy_jets.preprocessing import FramePreprocessor
+        >>> from sunpy_jets.inputs import FramePreprocessor
         >>> from sunpy_jets.synthetic import make_sequence
-        >>> from sunpy_jets.tiling import make_tile_grid
+        >>> from sunpy_jets.scanning import make_tile_grid
         >>> config = JetModelConfig(image_size=32, channels=(4, 8), fov_arcsec=60)
         >>> m = make_sequence(kind="quiet", seed=1, n_frames=1, shape=(80, 120), scale=1.875 * u.arcsec / u.pix).maps[0]
         >>> grid = make_tile_grid(FramePreprocessor(m, config, full_frame=True), m, config, n_stages=2, max_radius=None)
@@ -175,7 +175,7 @@ def make_tile_grid(pre, first_map, config, *, n_stages: int, overlap: float = 0.
 
     Parameters
     ----------
-    pre : `~sunpy_jets.preprocessing.FramePreprocessor`
+    pre : `~sunpy_jets.inputs.FramePreprocessor`
         The preprocessor of the frames (its geometry places the tiles on the sky).
     first_map : `~sunpy.map.GenericMap`
         The frame that fixed ``pre``'s geometry.
@@ -202,9 +202,9 @@ def make_tile_grid(pre, first_map, config, *, n_stages: int, overlap: float = 0.
     --------
     >>> import astropy.units as u
     >>> from sunpy_jets.model import JetModelConfig
-    >>> from sunpy_jets.preprocessing import FramePreprocessor
+    >>> from sunpy_jets.inputs import FramePreprocessor
     >>> from sunpy_jets.synthetic import make_sequence
-    >>> from sunpy_jets.tiling import make_tile_grid
+    >>> from sunpy_jets.scanning import make_tile_grid
     >>> config = JetModelConfig(image_size=32, channels=(4, 8), fov_arcsec=60)
     >>> m = make_sequence(kind="quiet", seed=1, n_frames=1, shape=(80, 120), scale=1.875 * u.arcsec / u.pix).maps[0]
     >>> grid = make_tile_grid(FramePreprocessor(m, config, full_frame=True), m, config, n_stages=2, max_radius=None)
@@ -277,7 +277,7 @@ def pool_tiles(fmap: torch.Tensor, grid: TileGrid) -> torch.Tensor:
     --------
     >>> import numpy as np
     >>> import torch
-    >>> from sunpy_jets.tiling import TileGrid, pool_tiles
+    >>> from sunpy_jets.scanning import TileGrid, pool_tiles
     >>> grid = TileGrid(size=32, step=16, cell=8, shape=(2, 2), padded_shape=(48, 48), keep=np.arange(4),
     ...                 origins=None, centers=None, width=None, height=None)
     >>> pool_tiles(torch.ones(3, 5, 6, 6), grid).shape
@@ -302,7 +302,7 @@ def crop_tiles(frames: torch.Tensor, grid: TileGrid) -> torch.Tensor:
     --------
     >>> import numpy as np
     >>> import torch
-    >>> from sunpy_jets.tiling import TileGrid, crop_tiles
+    >>> from sunpy_jets.scanning import TileGrid, crop_tiles
     >>> grid = TileGrid(size=32, step=16, cell=8, shape=(1, 2), padded_shape=(32, 48), keep=np.arange(2),
     ...                 origins=np.array([[0, 0], [0, 16]]), centers=None, width=None, height=None)
     >>> crop_tiles(torch.zeros(3, 1, 32, 48), grid).shape

@@ -24,7 +24,7 @@ from astropy.table import Table
 from astropy.time import Time
 from astropy.utils.data import get_pkg_data_filename
 
-from sunpy_jets.exceptions import FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
+from ..exceptions import FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
 
 __all__ = [
     "ARCHIVIST_FIELDS",
@@ -98,7 +98,7 @@ def hek_event_fields(event_type="CJ", *, which="req"):
 
     Examples
     --------
-    >>> from sunpy_jets.hek import hek_event_fields
+    >>> from sunpy_jets.events import hek_event_fields
     >>> required = hek_event_fields("CJ")
     >>> "boundbox_c1ll" in required and "frm_paramset" in required
     True
@@ -131,7 +131,7 @@ def format_hek_time(time, *, precision=3):
     Examples
     --------
     >>> from astropy.time import Time
-    >>> from sunpy_jets.hek import format_hek_time
+    >>> from sunpy_jets.events import format_hek_time
     >>> format_hek_time(Time("2011-01-20 09:00:09.5"))
     '2011-01-20T09:00:09.500'
     """
@@ -170,7 +170,7 @@ def validate_hek_record(record, *, event_type="CJ", index=None, skip=ARCHIVIST_F
 
     Examples
     --------
-    >>> from sunpy_jets.hek import validate_hek_record
+    >>> from sunpy_jets.events import validate_hek_record
     >>> validate_hek_record({"event_type": "CJ"})
     Traceback (most recent call last):
     ...
@@ -241,7 +241,7 @@ def load_hek_records(source):
 
     Examples
     --------
-    >>> from sunpy_jets.hek import load_hek_records
+    >>> from sunpy_jets.events import load_hek_records
     >>> load_hek_records([{"event_type": "CJ"}])
     [{'event_type': 'CJ'}]
     """
@@ -339,7 +339,7 @@ def normalize_hek_record(record, *, index=None):
     Examples
     --------
     >>> import warnings
-    >>> from sunpy_jets.hek import normalize_hek_record
+    >>> from sunpy_jets.events import normalize_hek_record
     >>> record = {"event_type": "CJ", "event_starttime": "2011-01-20 09:00:09.000",
     ...           "event_endtime": "2011-01-20T09:59:33", "event_coordsys": "UTC-HPC-TOPO",
     ...           "event_coordunit": "arcsec", "event_coord1": -245.0, "event_coord2": -1003.0,
