@@ -20,7 +20,8 @@ from astropy.time import Time
 from sunpy.coordinates import Helioprojective
 
 from ..exceptions import HEKFormatError, InputError
-from .hek import ARCHIVIST_FIELDS, _plain, format_hek_time, normalize_hek_record
+from ._columns import plain_value
+from .hek import ARCHIVIST_FIELDS, format_hek_time, normalize_hek_record
 from ..version import version as _package_version
 
 __all__ = [
@@ -103,7 +104,7 @@ def records_from_table(table, overrides, *, test, time_precision):
     for index, row in enumerate(table):
         values = {key: meta[key] for key in meta if key.startswith(("frm_", "obs_", "event_"))}
         for name in extra:
-            cell = _plain(row[name])
+            cell = plain_value(row[name])
             if cell is not None and cell != "":
                 values[name] = cell
         values.update(overrides)
@@ -111,7 +112,7 @@ def records_from_table(table, overrides, *, test, time_precision):
         start, end, peak = row["event_starttime"], row["event_endtime"], row["event_peaktime"]
         coord = row["event_coord"]
         wavelength = u.Quantity(values.get("obs_meanwavel", 304 * u.AA), u.AA)
-        probability = _plain(row["event_probability"])
+        probability = plain_value(row["event_probability"])
         row_daterun = Time(values["frm_daterun"]) if "frm_daterun" in values else daterun
         record = {
             "event_type": "CJ",

@@ -16,7 +16,8 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
-from .table import JetEvents, _as_arcsec, _as_time, _tx_ty
+from ._columns import as_arcsec, as_time, tx_ty
+from .table import JetEvents
 from ..exceptions import InputError, InputTypeError
 
 __all__ = ["events_from_windows"]
@@ -140,8 +141,8 @@ def events_from_windows(
     n = len(windows)
     if n == 0:
         return JetEvents(meta=meta)
-    starts = _as_time(windows["start_time"], "start_time")
-    ends = _as_time(windows["end_time"], "end_time")
+    starts = as_time(windows["start_time"], "start_time")
+    ends = as_time(windows["end_time"], "end_time")
     try:
         prob = np.asarray(u.Quantity(windows["probability"], u.dimensionless_unscaled).value, dtype=float)
     except (TypeError, ValueError, u.UnitsError) as exc:
@@ -156,7 +157,7 @@ def events_from_windows(
     cx, cy, w, h = _tile_geometry(windows, n, tile_center, tile_width, tile_height)
     px, py = cx.copy(), cy.copy()
     if "centroid" in windows.colnames:
-        qx, qy = _tx_ty(windows["centroid"], "centroid")
+        qx, qy = tx_ty(windows["centroid"], "centroid")
         qx, qy = qx.to_value(u.arcsec), qy.to_value(u.arcsec)
         good = np.isfinite(qx) & np.isfinite(qy)
         px[good], py[good] = qx[good], qy[good]
@@ -274,21 +275,21 @@ def _probability_argument(value, name):
 def _tile_geometry(windows, n, tile_center, tile_width, tile_height):
     """Tile centres and sizes (arcsec float arrays) from the table's columns or the keyword fallbacks."""
     if "tile_center" in windows.colnames:
-        tx, ty = _tx_ty(windows["tile_center"], "tile_center")
+        tx, ty = tx_ty(windows["tile_center"], "tile_center")
     elif tile_center is not None:
-        tx, ty = _tx_ty(tile_center, "tile_center")
+        tx, ty = tx_ty(tile_center, "tile_center")
     else:
         raise InputError("give the windows' position: a 'tile_center' column or the tile_center= argument")
     if "tile_width" in windows.colnames:
-        width = _as_arcsec(windows["tile_width"], "tile_width")
+        width = as_arcsec(windows["tile_width"], "tile_width")
     elif tile_width is not None:
-        width = _as_arcsec(tile_width, "tile_width")
+        width = as_arcsec(tile_width, "tile_width")
     else:
         raise InputError("give the tiles' size: a 'tile_width' column or the tile_width= argument")
     if "tile_height" in windows.colnames:
-        height = _as_arcsec(windows["tile_height"], "tile_height")
+        height = as_arcsec(windows["tile_height"], "tile_height")
     elif tile_height is not None:
-        height = _as_arcsec(tile_height, "tile_height")
+        height = as_arcsec(tile_height, "tile_height")
     else:
         height = width
     arrays = [np.broadcast_to(np.asarray(q.to_value(u.arcsec), dtype=float), (n,)).copy()

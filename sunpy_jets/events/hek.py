@@ -25,6 +25,7 @@ from astropy.time import Time
 from astropy.utils.data import get_pkg_data_filename
 
 from ..exceptions import FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
+from ._columns import plain_value
 
 __all__ = [
     "ARCHIVIST_FIELDS",
@@ -194,24 +195,9 @@ def validate_hek_record(record, *, event_type="CJ", index=None, skip=ARCHIVIST_F
             raise HEKFormatError(f"{where}: boundbox_{axis}ll={low} is above boundbox_{axis}ur={high}")
 
 
-def _plain(value):
-    """A JSON-able Python value from a numpy/astropy table cell (masked cells become None)."""
-    if value is np.ma.masked:
-        return None
-    if isinstance(value, np.ma.MaskedArray):
-        return None if value.mask.all() else value.item()
-    if isinstance(value, u.Quantity):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    return value
-
-
 def _table_records(table):
     names = table.colnames
-    return [{name: _plain(row[name]) for name in names} for row in table]
+    return [{name: plain_value(row[name]) for name in names} for row in table]
 
 
 def load_hek_records(source):

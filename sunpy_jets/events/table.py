@@ -60,6 +60,7 @@ from .._atomic import atomic_write_text
 from ..exceptions import HEKFormatError, InputError, InputTypeError
 from .hek import load_hek_records
 from ..version import version as _package_version
+from ._columns import as_arcsec, as_time, hpc, tx_ty
 
 __all__ = ["JetEvents"]
 
@@ -75,38 +76,6 @@ def _default_meta():
         "frm_humanflag": False,
         "frm_versionnumber": float(f"{release[0]}.{release[1] if len(release) > 1 else 0}"),
     }
-
-
-def _as_time(column, name):
-    if isinstance(column, Time):
-        return column
-    try:
-        return Time(column, scale="utc")
-    except (ValueError, TypeError) as exc:
-        raise InputTypeError(f"column {name!r} must hold astropy Time values: {exc}") from exc
-
-
-def _as_arcsec(column, name):
-    if not isinstance(column, u.Quantity):
-        raise InputTypeError(f"column {name!r} must be an angle Quantity (e.g. arcsec), not {type(column).__name__}")
-    try:
-        return column.to(u.arcsec)
-    except u.UnitConversionError as exc:
-        raise InputTypeError(f"column {name!r} must be an angle, not in {column.unit}") from exc
-
-
-def _hpc(tx, ty, obstime):
-    # sunpy cannot place an observer at an empty array of times
-    frame = Helioprojective(observer="earth", obstime=obstime) if len(obstime) else Helioprojective()
-    return SkyCoord(u.Quantity(tx, u.arcsec), u.Quantity(ty, u.arcsec), frame=frame)
-
-
-def _tx_ty(coord, name):
-    if not isinstance(coord, SkyCoord):
-        raise InputTypeError(f"{name!r} must be a helioprojective SkyCoord, not {type(coord).__name__}")
-    if not isinstance(coord.frame, Helioprojective):
-        raise InputError(f"{name!r} must be in the Helioprojective frame, not {coord.frame.name}")
-    return coord.Tx.to(u.arcsec), coord.Ty.to(u.arcsec)
 
 
 class JetEvents:
@@ -234,9 +203,9 @@ class JetEvents:
             values = np.ma.filled(np.ma.asarray(prob, dtype=float), np.inf)
             keep &= values >= float(min_probability)
         if start is not None:
-            keep &= self._table["event_endtime"] >= _as_time(start, "start")
+            keep &= self._table["event_endtime"] >= as_time(start, "start")
         if end is not None:
-            keep &= self._table["event_starttime"] <= _as_time(end, "end")
+            keep &= self._table["event_starttime"] <= as_time(end, "end")
         return self[keep]
 
     @classmethod
@@ -275,11 +244,11 @@ class JetEvents:
         >>> events["boundbox_c1ll"]
         <Quantity [-395.] arcsec>
         """
-        start, end = _as_time(start, "start").reshape(-1), _as_time(end, "end").reshape(-1)
-        peak = start + (end - start) / 2 if peak is None else _as_time(peak, "peak").reshape(-1)
-        tx, ty = np.atleast_1d(_as_arcsec(tx, "tx")), np.atleast_1d(_as_arcsec(ty, "ty"))
-        width = _as_arcsec(width, "width")
-        height = width if height is None else _as_arcsec(height, "height")
+        start, end = as_time(start, "start").reshape(-1), as_time(end, "end").reshape(-1)
+        peak = start + (end - start) / 2 if peak is None else as_time(peak, "peak").reshape(-1)
+        tx, ty = np.atleast_1d(as_arcsec(tx, "tx")), np.atleast_1d(as_arcsec(ty, "ty"))
+        width = as_arcsec(width, "width")
+        height = width if height is None else as_arcsec(height, "height")
         half_w, half_h = width * np.ones(tx.shape) / 2, height * np.ones(tx.shape) / 2
         table = QTable(
             {
@@ -566,7 +535,7 @@ def _empty_table():
 def _validated(table):
     """Check and canonicalise the core columns of ``table`` in place; return it sorted by start."""
     for name in TIME_COLUMNS:
-        time = _as_time(table[name], name)
+        time = as_time(table[name], name)
         # times are kept to the microsecond, the precision of our JSON files, so a round trip is exact
         text = Time(time.utc, precision=6).isot
         table[name] = Time(text, format="isot", scale="utc", precision=6)
@@ -592,7 +561,7 @@ def _validated(table):
     table["event_probability"] = MaskedColumn(values, mask=mask) if mask.any() else values
     boxes = {}
     for name in BOX_COLUMNS:
-        boxes[name] = _as_arcsec(table[name], name)
+        boxes[name] = as_arcsec(table[name], name)
         if np.any(~np.isfinite(boxes[name])):
             raise InputError(f"column {name!r} holds NaN or infinite values")
         table[name] = boxes[name]
@@ -602,11 +571,11 @@ def _validated(table):
             raise InputError(
                 f"event(s) {np.flatnonzero(bad).tolist()}: boundbox_{axis}ll must be below boundbox_{axis}ur"
             )
-    tx, ty = _tx_ty(table["event_coord"], "event_coord")
-    table["event_coord"] = _hpc(tx, ty, start)
+    tx, ty = tx_ty(table["event_coord"], "event_coord")
+    table["event_coord"] = hpc(tx, ty, start)
     for name, low, high in zip(ERROR_COLUMNS, ("boundbox_c1ll", "boundbox_c2ll"), ("boundbox_c1ur", "boundbox_c2ur")):
         if name in table.colnames:
-            error = _as_arcsec(table[name], name)
+            error = as_arcsec(table[name], name)
             if np.any(~np.isfinite(error)):
                 error = np.where(np.isfinite(error), error, (boxes[high] - boxes[low]) / 2)
             table[name] = error
