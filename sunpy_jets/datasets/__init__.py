@@ -27,6 +27,19 @@ from .cache import (
     write_cached_sequence,
 )
 from .splits import grouped_split
+from .zooniverse import (
+    SJH_SUBJECT_CADENCE,
+    SubjectCalibration,
+    SubjectJet,
+    colormap_lut,
+    invert_colormap,
+    read_subject_calibration,
+    read_subject_render,
+    render_sequence,
+    stretch_forward,
+    stretch_inverse,
+    subjects_table,
+)
 from .torch_dataset import JetSequenceDataset, TensorJetDataset, augment_sequence
 from .jsoc import (
     AIA_SERIES,
@@ -66,4 +79,15 @@ __all__ = [
     "JetSequenceDataset",
     "TensorJetDataset",
     "augment_sequence",
+    "SJH_SUBJECT_CADENCE",
+    "SubjectCalibration",
+    "SubjectJet",
+    "colormap_lut",
+    "invert_colormap",
+    "read_subject_calibration",
+    "read_subject_render",
+    "render_sequence",
+    "stretch_forward",
+    "stretch_inverse",
+    "subjects_table",
 ]
