@@ -186,24 +186,24 @@ def test_times_are_astropy_times(clf, maps):
 
 
 def test_memory_is_bounded_by_a_window_and_a_batch(clf, monkeypatch):
-    from sunpy_jets.scanning import engine as scanning
+    from sunpy_jets.scanning import _engine
     from sunpy_jets.synthetic import make_observation
 
     sizes = []
-    original = scanning._Scanner.flush
+    original = _engine.Scanner.flush
 
     def recording(self):
         original(self)
         if self.features is not None:
             sizes.append((len(self.features), len(self.thumbs)))
 
-    monkeypatch.setattr(scanning._Scanner, "flush", recording)
+    monkeypatch.setattr(_engine.Scanner, "flush", recording)
     # A lazily rendered hour: frames are made one at a time as the scan reads them.
     obs = make_observation(duration=1 * u.hour, cadence=24 * u.s, n_jets=0, n_distractors=0, shape=(32, 32),
                            scale=SCALE, bad_frame_rate=0, seed=1)
     table = clf.scan(obs)
     assert len(table) == 150 - CONFIG.n_frames + 1
-    assert len(sizes) >= 150 // scanning._FRAME_BATCH
+    assert len(sizes) >= 150 // _engine._FRAME_BATCH
     assert max(max(s) for s in sizes) <= CONFIG.n_frames - 1
 
 

@@ -8,7 +8,6 @@ wavelength, instrument, time order), and bad input raises one of the package's e
 any tensor work.
 """
 
-import glob
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,56 +21,19 @@ from astropy.wcs import WCS
 import sunpy.map
 from ndcube import NDCube, NDCubeSequence
 
-from ..exceptions import FileFormatError, InputError, InputTypeError
+from ..exceptions import InputError, InputTypeError
+from ._checks import DATE_KEYS, SequenceChecker, check_map
+from ._files import expand_path_argument, read_fits
 
 __all__ = ["iter_maps", "load_maps", "count_frames", "check_map", "MIN_FRAMES"]
 
 #: A jet is a change in time: a single frame cannot show one.
 MIN_FRAMES = 2
 
-# Keys sunpy reads the observation time from, in its order of preference.
-_DATE_KEYS = ("date-obs", "date_obs", "t_obs", "date-beg", "date-avg", "date_beg", "date_avg")
-
 _ACCEPTED = (
     "a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, "
     "a 3-D ndcube.NDCube with a time axis, or an ndcube.NDCubeSequence of 2-D cubes"
 )
-
-
-def _read_fits(path: Path):
-    if not path.is_file():
-        raise InputError(f"{path} does not exist or is not a file")
-    try:
-        with warnings.catch_warnings():
-            # astropy/sunpy warn about non-standard but harmless AIA header cards; they are not the user's problem.
-            warnings.filterwarnings("ignore", category=Warning, module=r"astropy\.io\.fits.*")
-            m = sunpy.map.Map(str(path))
-            # Decode now so that a truncated file fails here, with its name, not deep inside numpy later.
-            np.asarray(m.data)
-    except Exception as e:  # noqa: BLE001 - any reader failure (astropy, sunpy's NoMapsInFileError, numpy) means the same
-        # One line: sunpy's reader errors span several, and the CLI prints messages as one line.
-        raise FileFormatError(f"{path} could not be read as a FITS image: {' '.join(str(e).split())}") from e
-    if isinstance(m, list) or isinstance(m, sunpy.map.MapSequence):
-        raise FileFormatError(f"{path} holds several images; give one image per file")
-    return m
-
-
-def _expand_path_argument(arg) -> list[Path]:
-    text = str(arg)
-    path = Path(text).expanduser()
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".fits", ".fts", ".fit"} or p.name.endswith(".fits.gz"))
-        if not files:
-            raise InputError(f"the directory {path} holds no FITS files")
-        return files
-    if glob.has_magic(text):
-        files = sorted(Path(p) for p in glob.glob(str(path)))
-        if not files:
-            raise InputError(f"no files match the pattern {text!r}")
-        return files
-    if path.exists():
-        return [path]
-    raise InputError(f"{text!r} is neither an existing file or directory nor a glob pattern that matches files")
 
 
 def _maps_from_ndcube(cube: NDCube) -> Iterator:
@@ -115,7 +77,7 @@ def _maps_from_ndcube_sequence(seq: NDCubeSequence) -> Iterator:
         if "time" in cube.global_coords:
             time = Time(cube.global_coords["time"])
         else:
-            key = next((k for k in _DATE_KEYS if meta.get(k) not in (None, "")), None)
+            key = next((k for k in DATE_KEYS if meta.get(k) not in (None, "")), None)
             if key is None:
                 raise InputError(
                     f"cube {i} of the NDCubeSequence has no time: add cube.global_coords.add('time', 'time', t) "
@@ -128,7 +90,7 @@ def _maps_from_ndcube_sequence(seq: NDCubeSequence) -> Iterator:
 def _map_from_array(data, celestial_wcs: WCS, meta: dict, time: Time, unit):
     header = {k.lower(): v for k, v in meta.items()}
     # The WCS is the authority on geometry; per-frame times replace whatever date the shared meta holds.
-    for key in (*_DATE_KEYS, "date", "mjd-obs", "mjd-avg"):
+    for key in (*DATE_KEYS, "date", "mjd-obs", "mjd-avg"):
         header.pop(key, None)
     header.update({k.lower(): v for k, v in celestial_wcs.to_header(relax=True).items() if k not in ("DATE-OBS",)})
     for key in ("date-avg", "mjd-avg", "mjd-obs", "mjdref"):
@@ -161,132 +123,18 @@ def _raw_maps(data) -> Iterator:
     elif isinstance(data, NDCube):
         yield from _maps_from_ndcube(data)
     elif isinstance(data, (str, Path)):
-        for path in _expand_path_argument(data):
-            yield _read_fits(path)
+        for path in expand_path_argument(data):
+            yield read_fits(path)
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
         for i, item in enumerate(data):
             if isinstance(item, sunpy.map.GenericMap):
                 yield item
             elif isinstance(item, (str, Path)):
-                yield _read_fits(Path(item).expanduser())
+                yield read_fits(Path(item).expanduser())
             else:
                 raise InputTypeError(f"item {i} of the input is a {type(item).__name__}; items must be sunpy maps or FITS paths")
     else:
         raise InputTypeError(f"cannot use a {type(data).__name__} as an image sequence; give {_ACCEPTED}")
-
-
-def check_map(m, *, index: int = 0, need_exposure: bool = True) -> None:
-    """
-    Check that one map has the metadata and pixel values the classifier needs.
-
-    Parameters
-    ----------
-    m : `~sunpy.map.GenericMap`
-        The frame to check.
-    index : int
-        Position of the frame in its sequence, used in messages.
-    need_exposure : bool
-        Whether an exposure time is required (it is when intensities are normalised to DN/s).
-
-    Raises
-    ------
-    `~sunpy_jets.exceptions.InputError`
-        For a missing observation time, WCS or exposure time, a frame that is not 2-D, or a frame with
-        no finite positive pixel.
-
-    Examples
-    --------
-    >>> import sunpy.map
-    >>> import sunpy.data.test
-    >>> from sunpy_jets.inputs import check_map
-    >>> aia = sunpy.map.Map(sunpy.data.test.get_test_filepath("aia_171_level1.fits"))
-    >>> check_map(aia)  # passes silently
-    """
-    where = f"frame {index}"
-    meta = m.meta
-    if not any(meta.get(k) not in (None, "") for k in _DATE_KEYS):
-        raise InputError(f"{where} has no observation time (DATE-OBS); every frame needs one")
-    has_scale = ("cdelt1" in meta and "cdelt2" in meta) or ("cd1_1" in meta and "cd2_2" in meta)
-    if not (has_scale and "ctype1" in meta and "ctype2" in meta):
-        raise InputError(f"{where} has no world coordinate system (CTYPE/CDELT keywords); every frame needs a WCS")
-    if need_exposure:
-        exposure = meta.get("exptime")
-        if exposure is None or not np.isfinite(float(exposure)) or float(exposure) <= 0:
-            raise InputError(
-                f"{where} has no usable exposure time (EXPTIME={exposure!r}); intensities are normalised to DN/s, "
-                "so every frame needs its exposure"
-            )
-    data = np.asarray(m.data)
-    if data.ndim != 2:
-        raise InputError(f"{where} is {data.ndim}-D; each frame must be a 2-D image")
-    # One pass without temporaries: the largest non-NaN value tells both checks apart (full-disk frames are large).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN frame is reported below
-        largest = np.nanmax(data) if data.size else np.nan
-    if np.isnan(largest) or (np.isinf(largest) and not np.isfinite(data).any()):
-        raise InputError(f"{where} holds no finite pixel (all NaN or Inf)")
-    if largest == np.inf:
-        largest = np.max(data[np.isfinite(data)])
-    if not largest > 0:
-        raise InputError(f"{where} is all zero or negative: an empty or corrupt exposure")
-
-
-class _SequenceChecker:
-    """Checks each arriving frame against the first one."""
-
-    def __init__(self, *, need_exposure, instrument=None, wavelength=None):
-        self.need_exposure = need_exposure
-        self.instrument = instrument
-        self.wavelength = wavelength
-        self.first = None
-        self.last_time = None
-        self.count = 0
-
-    def __call__(self, m):
-        i = self.count
-        check_map(m, index=i, need_exposure=self.need_exposure)
-        instrument = str(m.instrument or "").upper()
-        wavelength = m.wavelength
-        if self.first is None:
-            if self.instrument is not None and not instrument.startswith(self.instrument.upper()):
-                raise InputError(
-                    f"frame 0 comes from {m.instrument or 'an unknown instrument'} but the model was trained on "
-                    f"{self.instrument} data; give {self.instrument} frames or train a model on this instrument"
-                )
-            if self.wavelength is not None and (
-                wavelength is None or not u.isclose(wavelength, self.wavelength, rtol=1e-3)
-            ):
-                raise InputError(
-                    f"frame 0 is at {wavelength} but the model expects {self.wavelength}; "
-                    "give frames of the model's channel or use a model trained on this one"
-                )
-            self.first = m
-        else:
-            first = self.first
-            if m.data.shape != first.data.shape:
-                raise InputError(
-                    f"frame {i} has shape {m.data.shape} but frame 0 has {first.data.shape}: all frames must have "
-                    "the same shape (cut them out with the same box)"
-                )
-            if str(first.instrument or "").upper() != instrument:
-                raise InputError(f"frame {i} comes from {m.instrument} but frame 0 from {first.instrument}: mixed instruments")
-            if (wavelength is None) != (first.wavelength is None) or (
-                wavelength is not None and not u.isclose(wavelength, first.wavelength, rtol=1e-3)
-            ):
-                raise InputError(f"frame {i} is at {wavelength} but frame 0 at {first.wavelength}: mixed wavelengths")
-        time = m.date
-        if self.last_time is not None:
-            dt = (time - self.last_time).to_value(u.s)
-            if dt == 0:
-                raise InputError(f"frames {i - 1} and {i} have the same time {time.isot}: remove the duplicate")
-            if dt < 0:
-                raise InputError(
-                    f"frame {i} ({time.isot}) is earlier than frame {i - 1} ({self.last_time.isot}): "
-                    "sort the frames by time (sunpy.map.Map(files, sequence=True) does)"
-                )
-        self.last_time = time
-        self.count += 1
-        return m
 
 
 def iter_maps(data, *, instrument: str | None = None, wavelength: u.Quantity | None = None,
@@ -332,7 +180,7 @@ def iter_maps(data, *, instrument: str | None = None, wavelength: u.Quantity | N
     """
     if wavelength is not None and not (isinstance(wavelength, u.Quantity) and wavelength.unit.physical_type == "length"):
         raise InputTypeError(f"wavelength must be a length Quantity such as 304 * u.AA, not {wavelength!r}")
-    checker = _SequenceChecker(need_exposure=need_exposure, instrument=instrument, wavelength=wavelength)
+    checker = SequenceChecker(need_exposure=need_exposure, instrument=instrument, wavelength=wavelength)
     for m in _raw_maps(data):
         yield checker(m)
     if checker.count == 0:
@@ -391,7 +239,7 @@ def count_frames(data) -> int | None:
         return len(data.data)
     if isinstance(data, (str, Path)):
         try:
-            return len(_expand_path_argument(data))
+            return len(expand_path_argument(data))
         except InputError:
             return None
     if isinstance(data, (list, tuple)):

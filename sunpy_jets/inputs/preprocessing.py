@@ -30,6 +30,8 @@ from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
 from ..exceptions import InputError, InputTypeError, InputWarning
+from ._cadence import FOV_TOLERANCE, SCALE_TOLERANCE, CadenceGrid
+from ._notes import preprocessing_notes
 from .maps import load_maps
 from ..model.config import JetModelConfig
 
@@ -43,29 +45,10 @@ __all__ = [
     "check_angle",
 ]
 
-# Cadence deviations below this fraction are timing jitter, not gaps.
-_CADENCE_TOLERANCE = 0.1
-# A pooled pixel scale within this fraction of the model's is used without resampling.
-_SCALE_TOLERANCE = 0.02
-# A field of view up to this fraction larger than the model's is cropped silently (rounding, WCS jitter).
-_FOV_TOLERANCE = 0.05
 
 
 def _warn(message):
     warnings.warn(message, InputWarning, stacklevel=3)
-
-
-def _preprocessing_notes(config, *, padded, extent, n_missing) -> list[str]:
-    """What spatial preprocessing changed, as the messages of the `InputWarning` callers issue."""
-    notes = []
-    if padded:
-        notes.append(
-            f"the data cover {extent[0]:.0f} × {extent[1]:.0f} of the model's {config.fov:.0f} field of "
-            "view; the rest was padded with each frame's median"
-        )
-    if n_missing:
-        notes.append(f"{n_missing} NaN or infinite pixels were replaced by their frame's median")
-    return notes
 
 
 def check_angle(value, name: str, *, allow_pair: bool = False) -> u.Quantity:
@@ -223,7 +206,7 @@ class FramePreprocessor:
                 raise InputTypeError(f"center must be a SkyCoord, not {type(center).__name__}")
             width = config.fov if width is None else width
             size = check_angle(width, "width", allow_pair=True) * np.ones(2)
-            if np.any(size > config.fov * (1 + _FOV_TOLERANCE)):
+            if np.any(size > config.fov * (1 + FOV_TOLERANCE)):
                 raise InputError(
                     f"width {width} is larger than the model's field of view {config.fov}; "
                     "use JetClassifier.detect or scan for larger fields"
@@ -248,7 +231,7 @@ class FramePreprocessor:
                 raise InputError("width needs a center: give center= (a SkyCoord) to cut out a box")
             self.x0, self.x1, self.y0, self.y1 = 0, nx, 0, ny
             extent = np.array([nx, ny]) * scale
-            if not full_frame and np.any(extent > config.fov_arcsec * (1 + _FOV_TOLERANCE)):
+            if not full_frame and np.any(extent > config.fov_arcsec * (1 + FOV_TOLERANCE)):
                 raise InputError(
                     f"the field of view ({extent[0]:.0f}″ × {extent[1]:.0f}″) is larger than the model's "
                     f"({config.fov_arcsec:.0f}″): give center= to cut out a box around a point, or use "
@@ -261,7 +244,7 @@ class FramePreprocessor:
         region = np.array([self.x1 - self.x0, self.y1 - self.y0])
         pooled_shape = region // self.pool
         self.resize_to = None
-        if np.any(np.abs(pooled_scale - target) / target > _SCALE_TOLERANCE):
+        if np.any(np.abs(pooled_scale - target) / target > SCALE_TOLERANCE):
             shape = np.maximum(1, np.round(region * scale / target).astype(int))
             self.resize_to = (int(shape[1]), int(shape[0]))
             pooled_shape = shape
@@ -409,20 +392,16 @@ def resample_time(stack: np.ndarray, times: Time, cadence: u.Quantity, *, max_ga
     """
     check_gaps(times, max_gap)
     t = (times - times[0]).to_value(u.s)
-    step = cadence.to_value(u.s)
-    n = int(np.floor(t[-1] / step + _CADENCE_TOLERANCE)) + 1
-    grid = np.arange(n) * step
-    if len(t) == n and np.all(np.abs(t - grid) <= _CADENCE_TOLERANCE * step):
-        return stack, times[0] + grid * u.s  # already on the model cadence (within jitter): the grid times
-    right = np.clip(np.searchsorted(t, grid, side="left"), 1, max(len(t) - 1, 1))
-    left = right - 1
-    span = np.where(t[right] > t[left], t[right] - t[left], 1.0)
-    w = np.clip((grid - t[left]) / span, 0.0, 1.0)
-    # Snap to a real frame when one lies on the grid point: interpolation would only blur it.
-    tol = _CADENCE_TOLERANCE * min(step, np.median(np.diff(t)) if len(t) > 1 else step)
-    w = np.where(np.abs(grid - t[left]) <= tol, 0.0, np.where(np.abs(t[right] - grid) <= tol, 1.0, w))
-    out = (1 - w)[:, None, None] * stack[left] + w[:, None, None] * stack[right]
-    return out.astype(np.float32), times[0] + grid * u.s
+    grid = CadenceGrid(cadence.to_value(u.s), np.inf)
+    grid_times, frames = [], []
+    for ti, frame in zip(t, stack):
+        for g, value in grid.push(float(ti), frame)[2]:
+            grid_times.append(g)
+            frames.append(value)
+    grid_times = times[0] + np.array(grid_times) * u.s
+    if len(frames) == len(stack) and not grid.n_interpolated:
+        return stack, grid_times  # already on the model cadence (within jitter): the frames as they are
+    return np.stack(frames).astype(np.float32, copy=False), grid_times
 
 
 def standardize(stack: np.ndarray, config: JetModelConfig) -> np.ndarray:
@@ -515,7 +494,7 @@ def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None,
     check_gaps(times, window)
     pre = FramePreprocessor(maps[0], config, center=center, width=width)
     stack = np.stack([pre(m) for m in maps])
-    for note in _preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing):
+    for note in preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing):
         _warn(note)
     resampled, grid = resample_time(stack, times, config.cadence, max_gap=window)
     if resampled is not stack:

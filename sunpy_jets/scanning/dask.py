@@ -44,10 +44,12 @@ from astropy.time import Time
 
 import sunpy.map
 
-from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
-from ..inputs.maps import _expand_path_argument, _read_fits, _SequenceChecker
 from ..events.detection import events_from_windows
-from ..inputs.preprocessing import _CADENCE_TOLERANCE, _preprocessing_notes
+from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
+from ..inputs._cadence import grid_emitters
+from ..inputs._checks import SequenceChecker
+from ..inputs._files import expand_path_argument, read_fits
+from ..inputs._notes import preprocessing_notes
 from .tiling import DEFAULT_MAX_RADIUS
 
 __all__ = ["scan_files", "DistributedScanResult", "DEFAULT_CHUNK_SIZE"]
@@ -153,18 +155,19 @@ def _worker_classifier(payload):
 
 def _scan_chunk(payload, spec):
     """Scan one chunk; return its windows, the files that failed, and the warnings raised."""
-    from .engine import _in_background, _Scanner, scan
+    from ._engine import Scanner, in_background
+    from .engine import scan
 
     clf = _worker_classifier(payload)
     config = clf.config
     failed = []
-    checker = _SequenceChecker(
+    checker = SequenceChecker(
         need_exposure=config.exposure_normalize, instrument=config.instrument, wavelength=config.wavelength
     )
 
     def checked(path):
         try:
-            return checker(_read_fits(Path(path)))
+            return checker(read_fits(Path(path)))
         except Exception as e:  # noqa: BLE001 - any file that cannot be used is reported, whatever the reason
             failed.append((path, str(e) if isinstance(e, InputError) else f"could not be read: {e}"))
             return None
@@ -187,7 +190,7 @@ def _scan_chunk(payload, spec):
                 m = loaded.pop(path, None)
                 return m if m is not None else checked(path)
 
-            scanner = _Scanner(clf, reference, **spec["options"])
+            scanner = Scanner(clf, reference, **spec["options"])
             files = list(spec["files"])
             if spec["k0"] > 0:
                 prev = load(files[0])
@@ -196,7 +199,7 @@ def _scan_chunk(payload, spec):
                     scanner.resume(spec["run_start"], spec["k0"], prev)
             # Files are decoded in a reader thread while the model works, as in a single-process scan.
             maps = (m for m in map(load, files) if m is not None)
-            for t, frame in _in_background(maps, scanner.read):
+            for t, frame in in_background(maps, scanner.read):
                 scanner.push(t, frame)
             scanner.flush()
             n_rows = spec["n_windows"] * len(scanner.grid)
@@ -212,17 +215,6 @@ def _scan_chunk(payload, spec):
 # Planning on the client
 
 
-def _emitters(t, step):
-    """For the frames of one run at times ``t`` (s), the index of the frame that emits each grid point."""
-    # The loop of scanning._Resampler.push, on times only.
-    t0, k, out = t[0], 1, [0]
-    for i in range(1, len(t)):
-        while t0 + k * step <= t[i] + _CADENCE_TOLERANCE * step:
-            out.append(i)
-            k += 1
-    return np.array(out)
-
-
 def _plan(paths, times, config, *, stride, chunk_size, options):
     """Cut the sorted files into chunk specifications and list the runs too short for a window."""
     n, step = config.n_frames, float(config.cadence_s)
@@ -231,7 +223,7 @@ def _plan(paths, times, config, *, stride, chunk_size, options):
     breaks = np.flatnonzero(np.diff(t) > n * step) + 1
     runs = np.split(np.arange(len(t)), breaks)
     gaps = [(t[b - 1], t[b]) for b in breaks]
-    emit = [_emitters(t[r], step) for r in runs]
+    emit = [grid_emitters(t[r], step) for r in runs]
     if all(len(e) < n for e in emit):
         return [{"whole": True, "files": list(paths), "options": options, "n_windows": None}], [], gaps
     per_chunk = max(stride, chunk_size // stride * stride)
@@ -268,7 +260,7 @@ def _as_paths(files):
             "and give the downloaded files"
         )
     if isinstance(files, (str, Path)):
-        return [str(p) for p in _expand_path_argument(files)]
+        return [str(p) for p in expand_path_argument(files)]
     try:
         paths = [str(Path(p).expanduser()) for p in files]
     except TypeError as e:
@@ -362,12 +354,12 @@ def scan_files(
     sunpy_jets.exceptions.InputError: the list of files is empty
     """
     from ..classifier import JetClassifier
-    from .engine import _check_options
+    from ._engine import check_options
 
     if not isinstance(classifier, JetClassifier):
         raise InputTypeError(f"classifier must be a JetClassifier, not {type(classifier).__name__}")
     paths = _as_paths(files)
-    stride = _check_options(stride, method, overlap, tiles, max_radius, progress)
+    stride = check_options(stride, method, overlap, tiles, max_radius, progress)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise InputError(f"chunk_size must be a positive integer, not {chunk_size!r}")
     if isinstance(retries, bool) or not isinstance(retries, (int, np.integer)) or retries < 0:
@@ -475,7 +467,7 @@ def _warn_like_scan(config, outs, short, gaps, t_ref):
     for message in dict.fromkeys(m for o in outs for m in o["warnings"]):
         warnings.warn(message, InputWarning, stacklevel=4)
     padded = [o["extent"] for o in outs if o["padded"]]
-    notes = _preprocessing_notes(
+    notes = preprocessing_notes(
         config, padded=bool(padded), extent=padded[0] if padded else None, n_missing=sum(o["n_missing"] for o in outs)
     )
     for message in notes:

@@ -35,6 +35,7 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 
 from ..exceptions import InputError
+from ._geometry import GridGeometry
 
 __all__ = ["TileGrid", "make_tile_grid", "pool_tiles", "crop_tiles", "POOL_TOLERANCE", "DEFAULT_MAX_RADIUS"]
 
@@ -51,29 +52,6 @@ def _feature_size(size: int, n_stages: int) -> int:
     for _ in range(n_stages):
         size = (size + 1) // 2
     return size
-
-
-class _GridGeometry:
-    """Affine map from the preprocessed grid's pixels to the first map's pixels."""
-
-    def __init__(self, pre):
-        region = np.array([pre.x1 - pre.x0, pre.y1 - pre.y0])
-        pooled = region // pre.pool
-        if pre.resize_to is not None:
-            before_crop = np.array([pre.resize_to[1], pre.resize_to[0]])
-        else:
-            before_crop = pooled
-        self.factor = pre.pool * pooled / before_crop  # first-map pixels per grid pixel, (x, y)
-        h, w = pre.data_shape
-        gh, gw = pre.grid_shape
-        self.offset = np.array([(gw - w) // 2, (gh - h) // 2])
-        self.origin = np.array([pre.x0, pre.y0])
-
-    def to_map_pixels(self, col, row):
-        col, row = np.asarray(col, dtype=float), np.asarray(row, dtype=float)
-        x = self.origin[0] + (col - self.offset[0] + 0.5) * self.factor[0] - 0.5
-        y = self.origin[1] + (row - self.offset[1] + 0.5) * self.factor[1] - 0.5
-        return x, y
 
 
 @dataclass(frozen=True)
@@ -223,7 +201,7 @@ def make_tile_grid(pre, first_map, config, *, n_stages: int, overlap: float = 0.
     rows, cols = np.meshgrid(np.arange(ny) * step, np.arange(nx) * step, indexing="ij")
     origins = np.stack([rows.ravel(), cols.ravel()], axis=1)
 
-    geometry = _GridGeometry(pre)
+    geometry = GridGeometry(pre)
     geometry.wcs = first_map.wcs
     centre = origins + (size - 1) / 2
     centers = geometry.wcs.pixel_to_world(*geometry.to_map_pixels(centre[:, 1], centre[:, 0]))
