@@ -18,45 +18,16 @@ from tqdm.auto import tqdm
 import sunpy.map
 from ndcube import NDCube, NDCubeSequence
 
+from ._validation import as_count, as_probability, as_seed
 from .exceptions import InputError, InputTypeError, InputWarning
-from .model import JetModelConfig, JetRCNN
+from .model import JetModelConfig, build_network, resolve_device
 from .inputs.preprocessing import PreparedSequence, prepare_sequence
+from .model.pretrained import pretrained_directory
 from .model.weights import ModelCard, load_weights, save_weights
 
 __all__ = ["JetClassifier", "resolve_device"]
 
 _SEQUENCE_TYPES = (sunpy.map.MapSequence, NDCube, NDCubeSequence, PreparedSequence)
-
-
-def resolve_device(device="auto") -> torch.device:
-    """
-    Turn a device choice into a `torch.device`: ``"auto"`` picks CUDA, then Apple MPS, then the CPU.
-
-    Examples
-    --------
-    >>> from sunpy_jets.classifier import resolve_device
-    >>> resolve_device("cpu")
-    device(type='cpu')
-    >>> resolve_device("abacus")
-    Traceback (most recent call last):
-    ...
-    sunpy_jets.exceptions.InputError: unknown device 'abacus': use "auto", "cpu", "cuda", "cuda:N" or "mps"
-    """
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise InputError(f'unknown device {device!r}: use "auto", "cpu", "cuda", "cuda:N" or "mps"') from e
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device {device!r} was asked for but CUDA is not available here; use device='auto' or 'cpu'")
-    return resolved
 
 
 def _is_many(data) -> bool:
@@ -116,29 +87,22 @@ class JetClassifier:
         if not isinstance(config, JetModelConfig):
             raise InputTypeError(f"config must be a JetModelConfig, not {type(config).__name__}")
         self.config = config
-        self.threshold = self._check_threshold(threshold)
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-            raise InputError(f"batch_size must be a positive integer, not {batch_size!r}")
-        self.batch_size = int(batch_size)
+        self.threshold = threshold
+        self.batch_size = as_count(batch_size, "batch_size")
         self.progress = bool(progress)
-        self.seed = seed
+        self.seed = as_seed(seed)
         self.device = resolve_device(device)
-        if seed is not None:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                model = JetRCNN(config)
-        else:
-            model = JetRCNN(config)
-        self.model = model.to(self.device).eval()
+        self.model = build_network(config, seed=self.seed).to(self.device).eval()
         self.card = ModelCard(config=config, threshold=self.threshold, description="untrained (random weights)")
 
-    @staticmethod
-    def _check_threshold(threshold) -> float:
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)):
-            raise InputTypeError(f"threshold must be a number in [0, 1], not {threshold!r}")
-        if not 0.0 <= float(threshold) <= 1.0:
-            raise InputError(f"threshold must be in [0, 1], not {threshold}")
-        return float(threshold)
+    @property
+    def threshold(self) -> float:
+        """Probability above which `predict` calls a window a jet (a number in [0, 1])."""
+        return self._threshold
+
+    @threshold.setter
+    def threshold(self, value):
+        self._threshold = as_probability(value, "threshold")
 
     def __repr__(self):
         return (
@@ -213,6 +177,28 @@ class JetClassifier:
         return clf
 
     @classmethod
+    def from_trained(cls, trained, *, device=None, **kwargs) -> "JetClassifier":
+        """
+        A classifier holding a `~sunpy_jets.training.TrainedModel` (e.g. the best run of a grid search).
+
+        Examples
+        --------
+        >>> from sunpy_jets import JetClassifier
+        >>> from sunpy_jets.model import JetModelConfig
+        >>> from sunpy_jets.training import TrainedModel
+        >>> trained = TrainedModel.new(JetModelConfig(image_size=16, channels=(4,), hidden_size=4), seed=0)
+        >>> JetClassifier.from_trained(trained, progress=False).config.image_size
+        16
+        """
+        for name in ("model", "card", "threshold", "device"):
+            if not hasattr(trained, name):
+                raise InputTypeError(f"trained must be a TrainedModel, not {type(trained).__name__}")
+        clf = cls(trained.model.config, threshold=trained.threshold, device=device or trained.device, **kwargs)
+        clf.model = trained.model.to(clf.device).eval()
+        clf.card = trained.card
+        return clf
+
+    @classmethod
     def from_pretrained(
         cls, source=None, *, device="auto", sha256=None, cache_dir=None, progress=True, **kwargs
     ) -> "JetClassifier":
@@ -238,7 +224,7 @@ class JetClassifier:
 
         See Also
         --------
-        sunpy_jets.model.pretrained.load_pretrained
+        sunpy_jets.model.pretrained.pretrained_directory
 
         Examples
         --------
@@ -247,11 +233,8 @@ class JetClassifier:
         >>> clf.card.name
         'sunpy_jets default (synthetic)'
         """
-        from .model.pretrained import load_pretrained
-
-        return load_pretrained(
-            source, device=device, sha256=sha256, cache_dir=cache_dir, progress=progress, cls=cls, **kwargs
-        )
+        with pretrained_directory(source, sha256=sha256, cache_dir=cache_dir, progress=progress) as (path, expected):
+            return cls.load(path, expected_sha256=expected, device=device, progress=progress, **kwargs)
 
     # ----------------------------------------------------------------------------------------------
     # Training

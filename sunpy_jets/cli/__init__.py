@@ -28,13 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     >>> build_parser().parse_args(["predict", "a.fits", "b.fits"]).command
     'predict'
     """
-    from .. import __version__
+    from ..version import version
 
     parser = argparse.ArgumentParser(
         prog="sunpy-jets",
         description="Find coronal jets in SDO/AIA image sequences.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _COMMANDS:
         module = importlib.import_module(f"{__name__}.{name}")

@@ -91,7 +91,6 @@ def run(args) -> int:
     """Run ``detect``; write the events and the summary into ``args.output`` and print where they are."""
     from .. import JetClassifier
     from .._atomic import atomic_path
-    from .predict import _default_classifier
     from ..inputs.maps import iter_maps
     from ..scanning.engine import events_from_scan
 
@@ -100,10 +99,10 @@ def run(args) -> int:
         from ..exceptions import InputError
 
         raise InputError(f"--output {output} exists and is not a directory")
-    clf = JetClassifier.load(args.weights, device=args.device) if args.weights else _default_classifier(args.device)
+    clf = JetClassifier.load(args.weights, device=args.device) if args.weights else JetClassifier.from_pretrained(device=args.device)
     data = args.inputs[0] if len(args.inputs) == 1 else args.inputs
     if args.threshold is not None:
-        clf.threshold = clf._check_threshold(args.threshold)
+        clf.threshold = args.threshold
     windows = clf.scan(data, stride=args.stride, method=args.method, progress=args.progress)
     events = events_from_scan(clf, windows)
     # Kept in meta, so that the VOEvents and the HEK JSON both carry them.

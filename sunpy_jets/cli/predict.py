@@ -22,20 +22,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def _default_classifier(device):
-    """The bundled default weights (``detect`` uses this too)."""
-    from .. import JetClassifier
-
-    return JetClassifier.from_pretrained(device=device)
-
-
 def run(args) -> int:
     """Run ``predict``; print the probability and the decision."""
     from .. import JetClassifier
 
-    clf = JetClassifier.load(args.weights, device=args.device) if args.weights else _default_classifier(args.device)
+    clf = JetClassifier.load(args.weights, device=args.device) if args.weights else JetClassifier.from_pretrained(device=args.device)
     if args.threshold is not None:
-        clf.threshold = clf._check_threshold(args.threshold)
+        clf.threshold = args.threshold
     data = args.inputs[0] if len(args.inputs) == 1 else args.inputs
     proba = clf.predict_proba(data)
     verdict = "jet" if proba >= clf.threshold else "no jet"

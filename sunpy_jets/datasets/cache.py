@@ -22,7 +22,6 @@ configuration asked for: a cache built with other preprocessing constants is nev
 
 import hashlib
 import json
-import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping

@@ -14,7 +14,6 @@ import json
 import math
 import os
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,8 @@ from astropy.time import Time
 
 from sunpy.coordinates import HeliographicStonyhurst, Helioprojective, get_earth
 
-from ..exceptions import CatalogueError, CatalogueWarning, InputTypeError
+from ..exceptions import CatalogueError, InputTypeError
+from ._bad_rows import BadRows
 
 __all__ = [
     "SolarJetHunterCatalogue",
@@ -66,29 +66,6 @@ _NUMERIC = {
 }
 # Columns where "nan" is the catalogue's own way of saying "not measured" (velocity of one-subject jets).
 _NAN_ALLOWED = {"velocity", "max_height_upper", "max_height_lower", "width_std", "base_std_x", "base_std_y"}
-
-
-class _BadRows:
-    """Collects (row, column, reason) problems while a file is parsed."""
-
-    def __init__(self):
-        self.rows = []
-
-    def add(self, row, column, reason):
-        self.rows.append({"row": int(row), "column": str(column), "reason": str(reason)})
-
-    def warn(self, path, n_rows, n_dropped, stacklevel):
-        if not self.rows:
-            return
-        shown = "; ".join(f"row {b['row']} {b['column']}: {b['reason']}" for b in self.rows[:5])
-        more = f" (and {len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
-        warnings.warn(
-            f"{path}: {len(self.rows)} problem(s) in {n_rows} rows; {n_dropped} row(s) left out of the table, "
-            f"the others kept with NaN for the bad values. {shown}{more}. "
-            "See table.meta['bad_rows'] for the full list.",
-            CatalogueWarning,
-            stacklevel=stacklevel + 1,
-        )
 
 
 def _require_rows(rows, report, name):
@@ -278,7 +255,7 @@ class SolarJetHunterCatalogue(QTable):
         if format not in ("csv", "json"):
             raise CatalogueError(f"unknown catalogue format {format!r}: use 'csv' or 'json'")
         records = _sjh_csv_records(text, name) if format == "csv" else _sjh_json_records(text, name)
-        report = _BadRows()
+        report = BadRows()
         seen = {}
         usable = _record_error_filter(records, report)
         times = _parse_times([rec.get("date") for _, rec in usable], [row for row, _ in usable], report)
@@ -520,7 +497,7 @@ def read_nonjet_positions(source):
     """
     name, text = _read_text(source)
     records = _csv_rows(text, name, ("date", "basepoint_X", "basepoint_Y"))
-    report = _BadRows()
+    report = BadRows()
     rows = []
     usable = _record_error_filter(records, report)
     times = _parse_times([rec["date"] for _, rec in usable], [row for row, _ in usable], report)

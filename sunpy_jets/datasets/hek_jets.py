@@ -22,7 +22,7 @@ from sunpy.coordinates import Helioprojective, get_earth
 from ..exceptions import CatalogueError, FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
 from ..events.hek import load_hek_records, normalize_hek_record
 
-from .catalogues import _BadRows
+from ._bad_rows import BadRows
 
 __all__ = ["read_hek_jets"]
 
@@ -80,7 +80,7 @@ def read_hek_jets(source):
         records = load_hek_records(source)
     except (HEKFormatError, FileFormatError, InputTypeError) as exc:
         raise CatalogueError(f"cannot read HEK CJ events from {name}: {exc}") from exc
-    report = _BadRows()
+    report = BadRows()
     normalised = []
     rows = []
     for i, record in enumerate(records):

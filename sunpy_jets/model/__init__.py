@@ -6,14 +6,17 @@ nothing else of the package but its exceptions and atomic writes.
 """
 
 from .config import JetModelConfig
-from .network import FrameEncoder, JetRCNN
+from .device import resolve_device
+from .network import FrameEncoder, JetRCNN, build_network
 from .pretrained import ARCHIVE_SUFFIXES, DEFAULT_WEIGHTS, cache_directory, default_weights, fetch_weights
 from .weights import CARD_NAME, ModelCard, check_state_dict, load_weights, save_weights, sha256sum
 
 __all__ = [
     "JetModelConfig",
+    "resolve_device",
     "FrameEncoder",
     "JetRCNN",
+    "build_network",
     "ModelCard",
     "save_weights",
     "load_weights",

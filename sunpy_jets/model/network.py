@@ -27,7 +27,7 @@ from torch import nn
 from ..exceptions import InputError
 from .config import JetModelConfig
 
-__all__ = ["FrameEncoder", "JetRCNN"]
+__all__ = ["FrameEncoder", "JetRCNN", "build_network"]
 
 # Frames per encoder call at CPU inference: a chunk's activations stay in cache. 240 frames in one call ran
 # 3-4x slower than chunks of 8-32 on a 2-core CPU (benchmarks/, docs/performance.rst).
@@ -444,3 +444,23 @@ class JetRCNN(nn.Module):
     def n_parameters(self) -> int:
         """Number of trainable parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+
+def build_network(config: JetModelConfig | None = None, *, seed: int | None = None) -> JetRCNN:
+    """
+    A new `JetRCNN` whose initial weights are drawn from ``seed`` (the global random state is untouched).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_jets.model import JetModelConfig, build_network
+    >>> config = JetModelConfig(image_size=16, channels=(4,), hidden_size=4)
+    >>> a, b = build_network(config, seed=1), build_network(config, seed=1)
+    >>> all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    True
+    """
+    if seed is None:
+        return JetRCNN(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return JetRCNN(config)

@@ -1,8 +1,8 @@
 """
 Pretrained weights: the default model bundled with the package, and models published at a URL.
 
-`load_pretrained` (behind `JetClassifier.from_pretrained <sunpy_jets.JetClassifier.from_pretrained>`)
-takes one of three sources:
+`pretrained_directory` (behind `JetClassifier.from_pretrained <sunpy_jets.JetClassifier.from_pretrained>`)
+resolves one of three sources to a model directory:
 
 - nothing: the default weights shipped in ``sunpy_jets/data/default`` (no network);
 - a local model directory written by `JetClassifier.save <sunpy_jets.JetClassifier.save>`;
@@ -37,7 +37,7 @@ __all__ = [
     "cache_directory",
     "default_weights",
     "fetch_weights",
-    "load_pretrained",
+    "pretrained_directory",
 ]
 
 #: The bundled default weights, as a package resource folder.
@@ -248,56 +248,56 @@ def fetch_weights(url, *, sha256, cache_dir=None, progress=True) -> Path:
     return target
 
 
-def load_pretrained(source=None, *, device="auto", sha256=None, cache_dir=None, progress=True, cls=None, **kwargs):
+@contextlib.contextmanager
+def pretrained_directory(source=None, *, sha256=None, cache_dir=None, progress=True):
     """
-    Load a pretrained `~sunpy_jets.JetClassifier`: the bundled default, a model directory, or a URL.
+    The model directory of a pretrained source, and the weights checksum it must have.
+
+    A context manager: the bundled weights may live inside a zipped installation, from which
+    `importlib.resources` extracts them for the duration of the ``with`` block only.
 
     Parameters
     ----------
     source : str or `~pathlib.Path`, optional
         ``None`` for the bundled default weights; a model directory; or the URL of a model archive.
-    device : str or `torch.device`
-        Where to run the model.
     sha256 : str, optional
         Required for a URL: the SHA-256 of the archive. For a directory, the SHA-256 its weights
         file must have (as well as its card's).
     cache_dir : str or `~pathlib.Path`, optional
         Where downloaded models are kept (see `cache_directory`).
     progress : bool
-        Show progress bars (download and inference).
-    cls : type, optional
-        The classifier class to build (default `~sunpy_jets.JetClassifier`).
-    **kwargs
-        Other settings of the classifier (``threshold``, ``batch_size``).
+        Show a download progress bar.
 
-    Returns
-    -------
-    `~sunpy_jets.JetClassifier`
+    Yields
+    ------
+    directory : `~pathlib.Path`
+        A directory that `JetClassifier.load <sunpy_jets.JetClassifier.load>` reads.
+    expected_sha256 : str or None
+        The SHA-256 the directory's weights file must have, where the caller named one.
 
     Raises
     ------
     `~sunpy_jets.exceptions.InputError`
         A URL without ``sha256``, or a malformed source.
     `~sunpy_jets.exceptions.WeightsError`, `~sunpy_jets.exceptions.DownloadError`
-        Missing or corrupt weights, a failed download.
+        Missing weights, a failed download.
 
     Examples
     --------
-    >>> from sunpy_jets.model.pretrained import load_pretrained
-    >>> clf = load_pretrained(device="cpu")
-    >>> clf.config.image_size, 0 < clf.threshold < 1
-    (166, True)
-    >>> load_pretrained("https://example.org/model.zip")
+    >>> from sunpy_jets.model.pretrained import pretrained_directory
+    >>> with pretrained_directory() as (directory, expected):
+    ...     (directory / "config.json").is_file(), expected
+    (True, None)
+    >>> with pretrained_directory("https://example.org/model.zip") as (directory, expected):
+    ...     pass
     Traceback (most recent call last):
     ...
     sunpy_jets.exceptions.InputError: a URL needs its sha256: from_pretrained('https://example.org/model.zip', ...)
     """
-    if cls is None:
-        from ..classifier import JetClassifier as cls
-    options = {"device": device, "progress": progress, **kwargs}
     if source is None:
         with default_weights() as path:
-            return cls.load(path, expected_sha256=sha256, **options)
+            yield path, sha256
+        return
     if not isinstance(source, (str, os.PathLike)):
         raise InputTypeError(f"source must be None, a model directory or a URL, not {type(source).__name__}")
     scheme = urlsplit(str(source)).scheme if isinstance(source, str) else ""
@@ -306,10 +306,8 @@ def load_pretrained(source=None, *, device="auto", sha256=None, cache_dir=None, 
             raise InputError(
                 f"a URL needs its sha256: from_pretrained({source!r}, sha256=<the archive's published SHA-256>)"
             )
-        directory = fetch_weights(source, sha256=sha256, cache_dir=cache_dir, progress=progress)
-        return cls.load(directory, **options)
+        yield fetch_weights(source, sha256=sha256, cache_dir=cache_dir, progress=progress), None
+        return
     if len(scheme) > 1:  # not a Windows drive letter
         raise InputError(f"unsupported URL scheme {scheme!r} in {source!r}: give an https:// URL or a local directory")
-    if sha256 is not None:
-        sha256 = _check_sha256(sha256)
-    return cls.load(source, expected_sha256=sha256, **options)
+    yield Path(source), None if sha256 is None else _check_sha256(sha256)

@@ -27,6 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from .._atomic import atomic_path, atomic_write_bytes
 from ..exceptions import InputError, WeightsError
+from ..version import version as package_version
 from .config import JetModelConfig
 from .network import JetRCNN
 
@@ -204,8 +205,6 @@ def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
     >>> card.sha256 == written.sha256 and card.config == config
     True
     """
-    from .. import __version__
-
     if model.config != card.config:
         raise WeightsError("the model's configuration differs from the card's; save the card of this model")
     directory = Path(directory)
@@ -222,7 +221,7 @@ def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
         sha256=digest,
         weights_file=weights_name,
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        package_version=__version__,
+        package_version=package_version,
     )
     atomic_write_bytes(directory / CARD_NAME, json.dumps(card.to_dict(), indent=2).encode())
     # Only now is the old weights file unreferenced.

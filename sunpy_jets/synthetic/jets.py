@@ -20,7 +20,7 @@ from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
 from ..exceptions import InputError, InputTypeError
-from ._checks import as_quantity, as_time
+from .._validation import as_quantity, as_time
 from ._feature import Feature, sigmoid
 
 __all__ = ["JetParameters", "JetEvent", "RANGES", "SJH_HEIGHT"]

@@ -8,7 +8,7 @@ import numpy as np
 import astropy.units as u
 
 from ..exceptions import InputTypeError
-from ._checks import as_count, as_quantity
+from .._validation import as_count, as_quantity
 from .jets import JetEvent, JetParameters
 from .negatives import NEGATIVES
 from .sequence import SyntheticFrames, add_features, build_scene, place_jet, visible

@@ -13,7 +13,7 @@ from astropy.time import Time
 from sunpy.coordinates import Helioprojective, get_earth, sun
 
 from ..exceptions import InputError, InputTypeError
-from ._checks import as_count, as_probability, as_quantity, as_shape, as_time
+from .._validation import as_count, as_probability, as_quantity, as_shape, as_time
 from ._geometry import Field
 from .backgrounds import MapBackground, ProceduralBackground
 from .jets import JetEvent, JetFeature, JetParameters

@@ -21,6 +21,7 @@ from .metrics import (
     threshold_scores,
 )
 from .recipe import AMP_MODES, OPTIMIZERS, SCHEDULERS, TrainingRecipe
+from .result import TrainedModel
 from .search import grid_search
 from .synthetic_data import synthetic_dataset
 
@@ -30,6 +31,7 @@ __all__ = [
     "SCHEDULERS",
     "AMP_MODES",
     "TrainingHistory",
+    "TrainedModel",
     "fit",
     "CHECKPOINT_NAME",
     "save_checkpoint",

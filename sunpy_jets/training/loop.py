@@ -28,6 +28,7 @@ from ..exceptions import InputError, InputTypeError, TrainingError
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from .metrics import classification_metrics, select_threshold
 from .recipe import TrainingRecipe
+from .result import check_trainee
 
 __all__ = ["TrainingHistory", "fit"]
 
@@ -321,10 +322,7 @@ def fit(
     >>> len(history), clf.card.training["recipe"]["epochs"], "f1" in clf.card.metrics["validation"]
     (2, 2, True)
     """
-    from ..classifier import JetClassifier
-
-    if not isinstance(classifier, JetClassifier):
-        raise InputTypeError(f"classifier must be a JetClassifier, not {type(classifier).__name__}")
+    check_trainee(classifier)
     recipe = TrainingRecipe() if recipe is None else recipe
     if not isinstance(recipe, TrainingRecipe):
         raise InputTypeError(f"recipe must be a TrainingRecipe, not {type(recipe).__name__}")
@@ -333,7 +331,7 @@ def fit(
     callbacks = list(callbacks or [])
     if not all(callable(c) for c in callbacks):
         raise InputTypeError("callbacks must be callables taking (record, classifier)")
-    progress = classifier.progress if progress is None else bool(progress)
+    progress = getattr(classifier, "progress", False) if progress is None else bool(progress)
     device, model = classifier.device, classifier.model
     # Under DDP only rank 0 reports and writes; every rank steps on its shard with the wrapped model.
     main = distributed is None or distributed.is_main
@@ -352,7 +350,7 @@ def fit(
         pin_memory=device.type == "cuda",
     )  # fmt: skip
     train_model = model if distributed is None else distributed.wrap(model)
-    val_loader = DataLoader(validation, batch_size=max(recipe.batch_size, classifier.batch_size), shuffle=False)
+    val_loader = DataLoader(validation, batch_size=max(recipe.batch_size, getattr(classifier, "batch_size", 1)), shuffle=False)
     pos_weight = None if recipe.pos_weight is None else torch.tensor(float(recipe.pos_weight), device=device)
     criterion = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     optimizer = _make_optimizer(model, recipe)
@@ -476,7 +474,7 @@ def _finish(classifier, history, recipe, validation, val_loader, criterion, trai
     """Choose the threshold on the validation set and fill the model card."""
     _, proba, labels = _validate(classifier.model, val_loader, criterion, classifier.device, recipe, progress)
     threshold = select_threshold(labels, proba, beta=recipe.beta) if labels.sum() > 0 else recipe.threshold
-    classifier.threshold = classifier._check_threshold(threshold)
+    classifier.threshold = threshold
     validation_scores = classification_metrics(labels, proba, threshold=threshold, beta=recipe.beta)
     data = {**_describe(train, "train"), **_describe(validation, "validation"), **(data_description or {})}
     training = {

@@ -16,6 +16,7 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
+from .._validation import as_labels_scores, as_probability
 from ..exceptions import InputError, InputTypeError
 
 __all__ = [
@@ -31,20 +32,6 @@ __all__ = [
 #: Distance from disk centre beyond which a position counts as off limb (the solar radius seen from
 #: Earth is 945″–976″; 900″ keeps limb jets, whose bases sit just inside, with the off-limb ones).
 LIMB_RADIUS = 900 * u.arcsec
-
-
-def _check_labels_scores(y_true, proba):
-    y = np.asarray(y_true, dtype=float).ravel()
-    p = np.asarray(proba, dtype=float).ravel()
-    if y.shape != p.shape:
-        raise InputError(f"y_true has {y.size} values but proba has {p.size}: give one probability per label")
-    if y.size == 0:
-        raise InputError("no samples to score")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise InputError("labels must be 0 (no jet) or 1 (jet)")
-    if not np.isfinite(p).all() or p.min() < 0 or p.max() > 1:
-        raise InputError("probabilities must be finite and in [0, 1]")
-    return y.astype(int), p
 
 
 def _opt(value):
@@ -80,7 +67,7 @@ def classification_metrics(y_true, proba, *, threshold=0.5, beta=2.0) -> dict:
     >>> m["accuracy"], m["f1"], m["roc_auc"], m["confusion_matrix"]
     (0.5, 0.5, 0.75, [[1, 1], [1, 1]])
     """
-    y, p = _check_labels_scores(y_true, proba)
+    y, p = as_labels_scores(y_true, proba)
     pred = (p >= threshold).astype(int)
     both = len(np.unique(y)) == 2
     return {
@@ -123,7 +110,7 @@ def threshold_scores(y_true, proba, *, beta=2.0) -> QTable:
     >>> t["threshold"].tolist(), t["f1"].round(3).tolist()
     ([0.1, 0.4, 0.6, 0.9], [0.667, 0.8, 0.5, 0.667])
     """
-    y, p = _check_labels_scores(y_true, proba)
+    y, p = as_labels_scores(y_true, proba)
     if y.sum() == 0:
         raise InputError("threshold selection needs at least one jet among the labels")
     precision, recall, thresholds = skm.precision_recall_curve(y, p)
@@ -284,7 +271,7 @@ def evaluate(classifier, dataset, *, threshold=None, positions=None, beta=2.0, b
     >>> scores["n"], scores["n_positive"], scores["threshold"]
     (4, 2, 0.5)
     """
-    threshold = classifier.threshold if threshold is None else classifier._check_threshold(threshold)
+    threshold = classifier.threshold if threshold is None else as_probability(threshold, "threshold")
     proba, y = predict_dataset(classifier, dataset, batch_size=batch_size, progress=progress)
     result = classification_metrics(y, proba, threshold=threshold, beta=beta)
     if positions is not None:

@@ -11,7 +11,9 @@ from astropy.table import QTable
 from ..exceptions import InputError, InputTypeError
 
 from .loop import fit
+from ..model import resolve_device
 from .recipe import TrainingRecipe
+from .result import TrainedModel
 
 __all__ = ["grid_search"]
 
@@ -70,8 +72,9 @@ def grid_search(
     results : `~astropy.table.QTable`
         One row per run: ``optimizer``, ``scheduler``, ``lr``, ``best_epoch``, ``epochs_run``,
         ``val_f1``, ``val_loss`` (of the best epoch), ``threshold`` and ``selected``, sorted best first.
-    best : `~sunpy_jets.JetClassifier`
-        The classifier of the best run (its card records the recipe and metrics).
+    best : `~sunpy_jets.training.TrainedModel`
+        The network of the best run, its card (recipe and metrics) and threshold;
+        `JetClassifier.from_trained <sunpy_jets.JetClassifier.from_trained>` makes it a classifier.
 
     Examples
     --------
@@ -87,8 +90,6 @@ def grid_search(
     >>> len(table), int(table["selected"].sum())
     (2, 1)
     """
-    from ..classifier import JetClassifier
-
     recipe = TrainingRecipe() if recipe is None else recipe
     if not isinstance(recipe, TrainingRecipe):
         raise InputTypeError(f"recipe must be a TrainingRecipe, not {type(recipe).__name__}")
@@ -103,7 +104,7 @@ def grid_search(
     recipes = [recipe.replace(optimizer=o, scheduler=s, lr=float(lr)) for o, s, lr in grid]
     rows, best, best_key = [], None, None
     for run in tqdm(recipes, desc="grid search", unit="run", disable=not progress):
-        clf = JetClassifier(config, device=device, seed=run.seed, progress=False)
+        clf = TrainedModel.new(config, seed=run.seed, device=resolve_device(device))
         run_dir = None
         if checkpoint_dir is not None:
             run_dir = Path(checkpoint_dir) / f"{run.optimizer}-{run.scheduler}-lr{run.lr:g}"

@@ -9,6 +9,8 @@ sunpy's plotting functions do.
 import numpy as np
 from sklearn import metrics as skm
 
+from .._validation import as_labels_scores
+
 __all__ = [
     "plot_training_history",
     "plot_confusion_matrix",
@@ -156,9 +158,8 @@ def plot_pr_curve(y_true, proba, axes=None, *, threshold=None, label=None):
     >>> len(ax.lines)
     2
     """
-    from ..training.metrics import _check_labels_scores
 
-    y, p = _check_labels_scores(y_true, proba)
+    y, p = as_labels_scores(y_true, proba)
     precision, recall, _ = skm.precision_recall_curve(y, p)
     ap = skm.average_precision_score(y, p)
     axes = _axes(axes)
@@ -203,9 +204,8 @@ def plot_roc_curve(y_true, proba, axes=None, *, threshold=None, label=None):
     2
     """
     from ..exceptions import InputError
-    from ..training.metrics import _check_labels_scores
 
-    y, p = _check_labels_scores(y_true, proba)
+    y, p = as_labels_scores(y_true, proba)
     if len(np.unique(y)) < 2:
         raise InputError("a ROC curve needs both jets and non-jets among the labels")
     fpr, tpr, _ = skm.roc_curve(y, p)
