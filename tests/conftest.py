@@ -144,3 +144,7 @@ def make_aia_sequence(
 def synthetic_sequence():
     """An 8-frame 64×64 synthetic AIA 304 Å `~sunpy.map.MapSequence` at 24 s cadence."""
     return make_aia_sequence()
+
+
+# The local JSOC and HEK stand-ins (tests/servers): fixtures ``jsoc_server`` and ``hek_server``.
+from servers.fixtures import hek_server, jsoc_server, _hek_session, _jsoc_session  # noqa: E402, F401

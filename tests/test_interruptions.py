@@ -29,7 +29,6 @@ from sunpy_jets import JetClassifier
 from sunpy_jets.model import pretrained
 from sunpy_jets._atomic import atomic_path, atomic_write_bytes
 from sunpy_jets.datasets import build_cache, completed_files, download
-from sunpy_jets.datasets import jsoc as jsoc_module
 from sunpy_jets.datasets.cache import read_cache_index, read_cached_sequence, write_cached_sequence
 from sunpy_jets.exceptions import DownloadError, FileFormatError, InputWarning
 from sunpy_jets.training import TrainingRecipe, fit, load_checkpoint
@@ -164,35 +163,6 @@ def test_cache_entry_cut_while_writing_is_never_served(tmp_path, monkeypatch):
 # Downloads
 
 
-class _Results(list):
-    errors = []
-
-
-class _HalfwayFido:
-    """Fido stand-in: the first fetch writes one whole file and half of the next, then the run is cut."""
-
-    def __init__(self, interrupt):
-        self.interrupt, self.calls = interrupt, 0
-
-    def search(self, query):
-        return type("R", (), {"file_num": 3, "query": query})()
-
-    def fetch(self, result, path, max_conn, progress):
-        self.calls += 1
-        out = _Results()
-        for i in range(3):
-            p = path.replace("{file}", f"frame{i}.fits")
-            data = bytes([i]) * (1000 + i)
-            if self.calls == 1 and i == 1:
-                with open(p, "wb") as f:
-                    f.write(data[: len(data) // 2])
-                raise self.interrupt
-            with open(p, "wb") as f:
-                f.write(data)
-            out.append(p)
-        return out
-
-
 @pytest.fixture
 def manifest():
     t = Time("2012-07-19T07:30:00")
@@ -205,36 +175,32 @@ def manifest():
     })  # fmt: skip
 
 
-@pytest.mark.parametrize("interrupt", [KeyboardInterrupt(), ConnectionResetError("connection reset by peer")])
-def test_jsoc_download_cut_halfway_resumes_and_partial_files_are_never_served(interrupt, manifest, tmp_path,
-                                                                              monkeypatch):  # fmt: skip
-    import sunpy.net
+def test_jsoc_download_cut_halfway_resumes_and_partial_files_are_never_served(manifest, tmp_path, jsoc_server):
+    """A file cut half-way by the (stand-in) JSOC server; SIGKILL half-way is in test_end_to_end_training.py."""
+    from servers.jsoc import expected_records
 
-    fido = _HalfwayFido(interrupt)
-    monkeypatch.setattr(jsoc_module, "_check_network", lambda: None)
-    monkeypatch.setattr(sunpy.net, "Fido", fido)
-    if isinstance(interrupt, KeyboardInterrupt):
-        with pytest.raises(KeyboardInterrupt):
-            download(manifest, tmp_path, email="me@example.org", progress=False)
-    else:
-        report = download(manifest, tmp_path, email="me@example.org", progress=False)
-        assert list(report["status"]) == ["failed"] and "connection reset" in report["error"][0]
-    # Half a file is on disk, but nothing says the label is complete, so nothing serves it.
+    times = expected_records(manifest["start_time"][0], manifest["start_time"][0] + 5 * 24 * u.s)
+    cut = f"aia.lev1_euv_12s.{times[1].isot[:19].replace(':', '')}Z.304.image.fits"
+    jsoc_server.misbehave.cut_names = {cut}  # cut half-way, and again when retried
+    report = download(manifest, tmp_path, progress=False)
+    assert list(report["status"]) == ["failed"] and "did not arrive whole" in report["error"][0]
+    # The whole files are kept, the cut one is nowhere, and nothing says the label is complete, so nothing serves it.
     assert completed_files(tmp_path, "sjh_1") is None
-    assert not list((tmp_path / "sjh_1").glob("*.fits"))  # only inside .partial
+    whole = sorted(p.name for p in (tmp_path / "sjh_1").glob("*.fits"))
+    assert len(whole) == 5 and cut not in whole and jsoc_server.downloads.count(cut) == 2
     with pytest.warns(InputWarning, match="not cached"):
         report = build_cache(manifest, tmp_path / "cache", download_dir=tmp_path, config=TINY, progress=False)
     assert list(report["status"]) == ["missing"]
-    # The next run starts that label afresh and completes it.
-    report = download(manifest, tmp_path, email="me@example.org", progress=False)
-    assert list(report["status"]) == ["downloaded"] and fido.calls == 2
+    # The next run fetches only the missing file and completes the label.
+    jsoc_server.reset()
+    report = download(manifest, tmp_path, progress=False)
+    assert list(report["status"]) == ["downloaded"] and jsoc_server.downloads == [cut]
     files = completed_files(tmp_path, "sjh_1")
-    assert [f.name for f in files] == ["frame0.fits", "frame1.fits", "frame2.fits"]
-    assert [f.stat().st_size for f in files] == [1000, 1001, 1002]
-    assert not (tmp_path / "sjh_1" / ".partial").exists()
+    assert len(files) == 6 and not (tmp_path / "sjh_1" / ".partial").exists()
     # And a later run does not download it again.
-    assert list(download(manifest, tmp_path, email="me@example.org", progress=False)["status"]) == ["cached"]
-    assert fido.calls == 2
+    jsoc_server.reset()
+    assert list(download(manifest, tmp_path, progress=False)["status"]) == ["cached"]
+    assert jsoc_server.downloads == []
 
 
 def test_pretrained_leftovers_of_a_killed_download_are_not_served(tmp_path, monkeypatch):

@@ -25,6 +25,7 @@ from sunpy_jets.exceptions import DownloadError, InputError, InputTypeError
 from sunpy_jets.model import JetModelConfig
 
 from conftest import realdata_path
+from servers.jsoc import REGISTERED_EMAIL, expected_records
 
 
 @pytest.fixture(scope="module")
@@ -148,63 +149,166 @@ def test_download_fails_fast_offline(monkeypatch, catalogue, tmp_path):
         download(build_manifest(catalogue[:1]), tmp_path, email="me@example.org", progress=False)
 
 
-class _FakeResults(list):
-    errors = []
+# ----------------------------------------------------------------------------------------------------
+# Downloads through the JSOC stand-in (tests/servers/jsoc.py): sunpy's Fido/JSOCClient, drms and parfive
+# run unchanged; only the server differs from jsoc.stanford.edu.
+
+SMALL = JetModelConfig(n_frames=3)
 
 
-class _FakeFido:
-    """Stands in for sunpy's Fido: 'downloads' three files, the second attempt of one label fails."""
-
-    def __init__(self, fail=()):
-        self.fail = set(fail)
-        self.searched = []
-
-    def search(self, query):
-        self.searched.append(query)
-        return type("R", (), {"file_num": 3, "query": query})()
-
-    def fetch(self, result, path, max_conn, progress):
-        cutout = _attrs(result.query)["Cutout"].value
-        if (cutout["x"], cutout["y"]) in self.fail:
-            raise DownloadError("export failed")
-        out = _FakeResults()
-        for i in range(3):
-            p = path.replace("{file}", f"frame{i}.fits")
-            with open(p, "wb") as f:
-                f.write(b"x" * (100 + i))
-            out.append(p)
-        return out
+@pytest.fixture
+def two_labels(catalogue):
+    """Two real catalogue labels whose exports hold three frames each."""
+    return build_manifest(catalogue[3:5], config=SMALL)
 
 
-def test_download_caches_and_reports(monkeypatch, catalogue, tmp_path):
-    import sunpy.net
+def _fits_names(folder):
+    return sorted(p.name for p in folder.glob("*.fits"))
 
-    manifest = build_manifest(catalogue[:3])
-    bad = catalogue[1]["base"]
-    fake = _FakeFido(fail={(bad.Tx.arcsec, bad.Ty.arcsec)})
-    monkeypatch.setattr(jsoc_module, "_check_network", lambda: None)
-    monkeypatch.setattr(sunpy.net, "Fido", fake)
-    report = download(manifest, tmp_path, email="me@example.org", progress=False)
-    status = dict(zip(report["label_id"], report["status"]))
-    assert status[catalogue["sjh_id"][0]] == "downloaded"
-    assert status[catalogue["sjh_id"][1]] == "failed"
-    assert "export failed" in report["error"][1]
-    assert _attrs(fake.searched[0])["Notify"].value == "me@example.org"
-    files = completed_files(tmp_path, catalogue["sjh_id"][0])
-    assert [f.name for f in files] == ["frame0.fits", "frame1.fits", "frame2.fits"]
-    assert completed_files(tmp_path, catalogue["sjh_id"][1]) is None
-    assert not (tmp_path / catalogue["sjh_id"][0] / ".partial").exists()
-    # second run: the complete labels come from the cache, only the failed one is searched again
-    fake.fail.clear()
-    fake.searched.clear()
-    report = download(manifest, tmp_path, email="me@example.org", progress=False)
-    assert len(fake.searched) == 1
-    assert sorted(report["status"]) == ["cached", "cached", "downloaded"]
-    # a truncated file makes its label incomplete again
-    files[0].write_bytes(b"x")
-    assert completed_files(tmp_path, catalogue["sjh_id"][0]) is None
-    record = json.loads((tmp_path / catalogue["sjh_id"][0] / "complete.json").read_text())
-    assert record["files"][0]["size"] == 100
+
+def test_download_through_the_stand_in(jsoc_server, two_labels, tmp_path):
+    import sunpy.map
+
+    report = download(two_labels, tmp_path, progress=False)
+    assert list(report["status"]) == ["downloaded", "downloaded"], list(report["error"])
+    assert list(report["n_files"]) == [3, 3]
+    # What JSOC was asked: the recipe's record set, an im_patch cutout at the base point, the e-mail.
+    request = jsoc_server.ops("exp_request")[0]
+    assert request["ds"].startswith("aia.lev1_euv_12s[") and request["ds"].endswith("@24.0s][304]{image}")
+    assert request["notify"] == REGISTERED_EMAIL
+    patch = dict(kv.split("=") for kv in request["process=n"].split("|")[1].split(",")[1:])
+    assert float(patch["x"]) == pytest.approx(two_labels["center"][0].Tx.arcsec)
+    assert float(patch["width"]) == 300 and patch["t"] == "1"
+    assert len(jsoc_server.ops("exp_status")) >= 2 * 3  # "processing" twice, then ready, per label
+    # The files: real AIA 304 frames cut to the box, 24 s apart from the label's start.
+    files = completed_files(tmp_path, two_labels["label_id"][0])
+    maps = sunpy.map.Map([str(f) for f in files], sequence=True)
+    start = two_labels["start_time"][0]
+    assert all(m.wavelength == 304 * u.AA and m.data.shape == (500, 500) for m in maps)
+    offsets = np.array([(m.date - start).to_value(u.s) for m in maps])
+    assert np.all(np.abs(offsets - (np.arange(3) * 24 + 6)) < 13)  # T_REC slots are 12 s apart
+    assert maps[0].center.Tx.arcsec == pytest.approx(two_labels["center"][0].Tx.arcsec, abs=0.7)
+    assert not (tmp_path / two_labels["label_id"][0] / ".partial").exists()
+    # A rerun finds both complete: JSOC is not asked again.
+    jsoc_server.reset()
+    report = download(two_labels, tmp_path, progress=False)
+    assert list(report["status"]) == ["cached", "cached"]
+    assert jsoc_server.ops("exp_request") == [] and jsoc_server.downloads == []
+
+
+def test_unregistered_email_is_refused_before_any_export(jsoc_server, two_labels, tmp_path):
+    with pytest.raises(DownloadError, match="does not know the e-mail address 'stranger@example.org'") as info:
+        download(two_labels, tmp_path, email="stranger@example.org", progress=False)
+    assert "register_email.html" in str(info.value) and "Nothing was downloaded" in str(info.value)
+    assert jsoc_server.ops("exp_request") == []
+
+
+def _first_then_both(jsoc_server, manifest, tmp_path, **kwargs):
+    """Download the first label (behaving), then both with the misbehaviour set by the caller's kwargs."""
+    assert list(download(manifest[:1], tmp_path, progress=False)["status"]) == ["downloaded"]
+    first = {p.name: p.read_bytes() for p in (tmp_path / manifest["label_id"][0]).glob("*.fits")}
+    jsoc_server.reset()
+    for key, value in kwargs.items():
+        setattr(jsoc_server.misbehave, key, value)
+    return first
+
+
+def _rerun_fetches_only_the_second(jsoc_server, manifest, tmp_path, first, expect_files):
+    jsoc_server.reset()
+    report = download(manifest, tmp_path, progress=False)
+    assert list(report["status"]) == ["cached", "downloaded"], list(report["error"])
+    assert sorted(jsoc_server.downloads) == sorted(expect_files)  # nothing is downloaded twice
+    assert len(jsoc_server.ops("exp_request")) == 1
+    folder = tmp_path / manifest["label_id"][0]
+    assert {p.name: p.read_bytes() for p in folder.glob("*.fits")} == first  # nothing already there was lost
+
+
+def test_export_that_fails(jsoc_server, two_labels, tmp_path):
+    first = _first_then_both(jsoc_server, two_labels, tmp_path, export_fails=True)
+    report = download(two_labels, tmp_path, progress=False)
+    assert list(report["status"]) == ["cached", "failed"]
+    message = report["error"][1]
+    assert "JSOC could not export" in message and "im_patch could not process" in message
+    assert "run again later" in message and "labels already downloaded are kept" in message
+    assert completed_files(tmp_path, two_labels["label_id"][1]) is None
+    jsoc_server.reset()
+    download(two_labels, tmp_path, progress=False)  # (the first rerun re-exports the second label)
+    assert len(jsoc_server.ops("exp_request")) == 1 and len(jsoc_server.downloads) == 3
+    jsoc_server.reset()
+    assert list(download(two_labels, tmp_path, progress=False)["status"]) == ["cached", "cached"]
+    assert first == {p.name: p.read_bytes() for p in (tmp_path / two_labels["label_id"][0]).glob("*.fits")}
+
+
+def test_export_not_ready_in_time(jsoc_server, two_labels, tmp_path):
+    first = _first_then_both(jsoc_server, two_labels, tmp_path, never_completes=True)
+    report = download(two_labels, tmp_path, progress=False, timeout=1.5 * u.s, poll_interval=0.5 * u.s)
+    assert list(report["status"]) == ["cached", "failed"]
+    message = report["error"][1]
+    assert "did not finish export JSOC_" in message and "within 1.5 s" in message
+    assert "longer timeout" in message and "--jsoc-timeout" in message
+    assert len(jsoc_server.ops("exp_status")) >= 3  # it did poll, with growing waits
+    names = [f"aia.lev1_euv_12s.{t.isot[:19].replace(':', '')}Z.304.image.fits" for t in expected_records(
+        two_labels["start_time"][1], two_labels["end_time"][1])]  # fmt: skip
+    _rerun_fetches_only_the_second(jsoc_server, two_labels, tmp_path, first, names)
+
+
+def test_download_cut_halfway_keeps_what_arrived(jsoc_server, two_labels, tmp_path):
+    times = expected_records(two_labels["start_time"][1], two_labels["end_time"][1])
+    names = [f"aia.lev1_euv_12s.{t.isot[:19].replace(':', '')}Z.304.image.fits" for t in times]
+    first = _first_then_both(jsoc_server, two_labels, tmp_path, cut_names={names[1]})
+    report = download(two_labels, tmp_path, progress=False)
+    assert list(report["status"]) == ["cached", "failed"]
+    message = report["error"][1]
+    assert f"1 of 3 files of {two_labels['label_id'][1]} did not arrive whole ({names[1]}" in message
+    assert "The 2 that did are kept" in message and "nothing is downloaded twice" in message
+    assert jsoc_server.downloads.count(names[1]) == 2  # cut, retried once, cut again
+    folder = tmp_path / two_labels["label_id"][1]
+    assert _fits_names(folder) == [names[0], names[2]]  # whole files only; the cut one is nowhere
+    assert completed_files(tmp_path, two_labels["label_id"][1]) is None
+    _rerun_fetches_only_the_second(jsoc_server, two_labels, tmp_path, first, [names[1]])
+
+
+def test_download_cut_once_is_retried(jsoc_server, two_labels, tmp_path):
+    jsoc_server.misbehave.cut_next = 1
+    report = download(two_labels[:1], tmp_path, progress=False)
+    assert list(report["status"]) == ["downloaded"], list(report["error"])
+    assert len(jsoc_server.downloads) == 4  # three files, one of them twice
+
+
+@pytest.mark.parametrize("op", ["exp_request", "series_struct"])
+def test_server_error_stops_with_advice(jsoc_server, two_labels, tmp_path, op):
+    first = _first_then_both(jsoc_server, two_labels, tmp_path, http_error=500, http_error_ops=(op,))
+    with pytest.raises(DownloadError, match="JSOC answered HTTP 500") as info:
+        download(two_labels, tmp_path, progress=False)
+    message = str(info.value)
+    assert message.startswith(two_labels["label_id"][1])
+    assert "Try again later" in message and "labels already downloaded are kept" in message
+    assert "(1 of 2 labels are complete)" in message
+    names = [f"aia.lev1_euv_12s.{t.isot[:19].replace(':', '')}Z.304.image.fits" for t in expected_records(
+        two_labels["start_time"][1], two_labels["end_time"][1])]  # fmt: skip
+    _rerun_fetches_only_the_second(jsoc_server, two_labels, tmp_path, first, names)
+
+
+def test_slow_server(jsoc_server, two_labels, tmp_path):
+    jsoc_server.delay = 0.25
+    report = download(two_labels[:1], tmp_path, progress=False, timeout=0.5 * u.s, poll_interval=0.25 * u.s)
+    assert list(report["status"]) == ["failed"] and "within 0.5 s" in report["error"][0]
+    report = download(two_labels[:1], tmp_path, progress=False, timeout=60 * u.s)
+    assert list(report["status"]) == ["downloaded"], list(report["error"])
+
+
+def test_changed_query_downloads_again(jsoc_server, catalogue, tmp_path):
+    download(build_manifest(catalogue[3:4], config=SMALL), tmp_path, progress=False)
+    longer = build_manifest(catalogue[3:4], config=JetModelConfig(n_frames=4))
+    jsoc_server.reset()
+    report = download(longer, tmp_path, progress=False)
+    assert list(report["status"]) == ["downloaded"] and list(report["n_files"]) == [4]
+    assert len(completed_files(tmp_path, longer["label_id"][0])) == 4
+
+
+def test_bad_jsoc_url(two_labels, tmp_path):
+    with pytest.raises(InputError, match="not an http"):
+        download(two_labels, tmp_path, email="me@example.org", jsoc_url="jsoc.example.org", progress=False)
 
 
 @pytest.mark.remote_data
