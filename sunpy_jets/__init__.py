@@ -3,10 +3,14 @@ sunpy_jets: find coronal jets in SDO/AIA image sequences.
 
 The main entry point is `~sunpy_jets.JetClassifier`, which works directly on
 `sunpy.map.MapSequence`, `ndcube.NDCube` and `ndcube.NDCubeSequence` objects.
+
+The package follows its pipeline: `sunpy_jets.inputs` (files and maps → prepared frames),
+`sunpy_jets.model` (the network and its weights), `sunpy_jets.scanning` (frames → window
+probabilities), `sunpy_jets.events` (windows → jet events → HEK records). ``JetClassifier`` is imported
+on first use, so that ``import sunpy_jets.events`` or ``sunpy_jets.datasets`` needs no PyTorch.
 """
 
 from . import _moved
-from .classifier import JetClassifier
 from .exceptions import InputError, InputTypeError, InputWarning, SunpyJetsError, SunpyJetsWarning
 from .model.config import JetModelConfig
 from .version import version as __version__
@@ -23,3 +27,16 @@ __all__ = [
     "InputWarning",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    # The classifier needs torch; it is imported when first asked for (PEP 562).
+    if name == "JetClassifier":
+        from .classifier import JetClassifier
+
+        return JetClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"JetClassifier"})

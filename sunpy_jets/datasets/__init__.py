@@ -40,7 +40,6 @@ from .zooniverse import (
     stretch_inverse,
     subjects_table,
 )
-from .torch_dataset import JetSequenceDataset, TensorJetDataset, augment_sequence
 from .jsoc import (
     AIA_SERIES,
     JSOC_EMAIL_ENV,
@@ -91,3 +90,19 @@ __all__ = [
     "stretch_inverse",
     "subjects_table",
 ]
+
+# The torch datasets need torch: imported on first use (PEP 562), so that catalogues, splits and JSOC
+# manifests work without it.
+_TORCH_NAMES = ("JetSequenceDataset", "TensorJetDataset", "augment_sequence")
+
+
+def __getattr__(name):
+    if name in _TORCH_NAMES:
+        from . import torch_dataset
+
+        return getattr(torch_dataset, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_TORCH_NAMES))

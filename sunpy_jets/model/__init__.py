@@ -1,31 +1,43 @@
 """
 The model: its configuration, the network, weights with their model cards, and pretrained sources.
 
-`~sunpy_jets.model.config` imports no torch; the network and weights do. This subpackage imports
-nothing else of the package but its exceptions and atomic writes.
+`JetModelConfig` needs no torch and is imported with the package; the network, weights and
+pretrained sources need torch and are imported on first use (PEP 562), so reading a configuration,
+a catalogue or an event table works on a machine without PyTorch. This subpackage imports nothing
+else of the package but its exceptions, argument checks and atomic writes.
 """
 
-from .config import JetModelConfig
-from .device import resolve_device
-from .network import FrameEncoder, JetRCNN, build_network
-from .pretrained import ARCHIVE_SUFFIXES, DEFAULT_WEIGHTS, cache_directory, default_weights, fetch_weights
-from .weights import CARD_NAME, ModelCard, check_state_dict, load_weights, save_weights, sha256sum
+import importlib
 
-__all__ = [
-    "JetModelConfig",
-    "resolve_device",
-    "FrameEncoder",
-    "JetRCNN",
-    "build_network",
-    "ModelCard",
-    "save_weights",
-    "load_weights",
-    "check_state_dict",
-    "sha256sum",
-    "CARD_NAME",
-    "DEFAULT_WEIGHTS",
-    "ARCHIVE_SUFFIXES",
-    "cache_directory",
-    "default_weights",
-    "fetch_weights",
-]
+from .config import JetModelConfig
+
+# public name -> the module of this subpackage that defines it (all of them need torch)
+_LAZY = {
+    "resolve_device": "device",
+    "FrameEncoder": "network",
+    "JetRCNN": "network",
+    "build_network": "network",
+    "ModelCard": "weights",
+    "save_weights": "weights",
+    "load_weights": "weights",
+    "check_state_dict": "weights",
+    "sha256sum": "weights",
+    "CARD_NAME": "weights",
+    "DEFAULT_WEIGHTS": "pretrained",
+    "ARCHIVE_SUFFIXES": "pretrained",
+    "cache_directory": "pretrained",
+    "default_weights": "pretrained",
+    "fetch_weights": "pretrained",
+}
+
+__all__ = ["JetModelConfig", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
