@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from sunpy_jets.scanning._windows import window_logits
+
 __all__ = ["FastEncoder", "ChunkedModel", "fused_encoder", "CHUNK"]
 
 #: Frames per encoder call on a CPU; small enough that a chunk's activations stay in cache.
@@ -82,8 +84,8 @@ class FastEncoder:
 
     @torch.inference_mode()
     def window_logits(self, features: torch.Tensor, window: int, stride: int = 1) -> torch.Tensor:
-        """Logits of every sliding window over frame features ``(T, F)`` (see `JetRCNN.window_logits`)."""
-        return self.model.window_logits(features, window, stride)
+        """Logits of every sliding window over frame features ``(T, F)`` (see `sunpy_jets.scanning._windows.window_logits`)."""
+        return window_logits(self.model, features, window, stride)
 
 
 class ChunkedModel:
@@ -109,4 +111,4 @@ class ChunkedModel:
 
     def window_logits(self, features: torch.Tensor, window: int, stride: int = 1) -> torch.Tensor:
         """Logits of every sliding window over frame features ``(T, F)``."""
-        return self.model.window_logits(features, window, stride)
+        return window_logits(self.model, features, window, stride)

@@ -24,6 +24,7 @@ from .model import JetModelConfig, build_network, resolve_device
 from .inputs.preprocessing import PreparedSequence, prepare_sequence
 from .model.pretrained import pretrained_directory
 from .model.weights import ModelCard, load_weights, save_weights
+from .scanning._windows import encode_in_chunks, window_logits
 
 __all__ = ["JetClassifier", "resolve_device"]
 
@@ -302,19 +303,14 @@ class JetClassifier:
         chunk = self.batch_size * n
         with tqdm(total=total, unit="frame", desc="encoding", disable=not self.progress or total < 4 * chunk) as bar:
             for f in frames:
-                parts = []
-                for start in range(0, len(f), chunk):
-                    # The frame before a chunk, for models that read frame differences.
-                    before = f[start - 1].to(self.device) if start else None
-                    parts.append(model.encode_frames(f[start : start + chunk].to(self.device), previous=before))
-                    bar.update(min(chunk, len(f) - start))
-                features.append(torch.cat(parts))
+                features.append(encode_in_chunks(model, f, chunk=chunk, device=self.device))
+                bar.update(len(f))
         logits = np.empty(len(prepared))
         # Sequences of the same length up to one window are batched through the LSTM together.
         by_length = {}
         for i, feats in enumerate(features):
             if len(feats) > n:
-                logits[i] = float(model.window_logits(feats, n, 1).max())
+                logits[i] = float(window_logits(model, feats, n, 1).max())
             else:
                 by_length.setdefault(len(feats), []).append(i)
         for idx in by_length.values():

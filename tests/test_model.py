@@ -3,6 +3,7 @@ import torch
 
 from sunpy_jets.exceptions import InputError
 from sunpy_jets.model import FrameEncoder, JetModelConfig, JetRCNN
+from sunpy_jets.scanning._windows import classify_gates, input_gates, window_logits
 
 TINY = JetModelConfig(image_size=32, channels=(8, 16), hidden_size=16, n_frames=6)
 
@@ -73,12 +74,12 @@ def test_window_logits_match_full_windows(model):
     x = torch.randn(10, 1, 32, 32)
     with torch.inference_mode():
         feats = model.encode_frames(x)
-        windows = model.window_logits(feats, window=4, stride=3)
+        windows = window_logits(model, feats, window=4, stride=3)
         expected = torch.stack([model(x[s : s + 4][None])[0] for s in (0, 3, 6)])
     torch.testing.assert_close(windows, expected, rtol=1e-5, atol=1e-6)
     # A sequence shorter than a window is one window.
     with torch.inference_mode():
-        assert model.window_logits(feats[:3], window=4).shape == (1,)
+        assert window_logits(model, feats[:3], window=4).shape == (1,)
 
 
 def test_encoder_pools_to_twice_last_channels():
@@ -122,7 +123,7 @@ def test_precomputed_gates_equal_the_lstm(model):
     features = model.window_start(torch.randn(4, 6, model.config.feature_size))
     with torch.inference_mode():
         torch.testing.assert_close(
-            model.classify_gates(model.input_gates(features)), model.classify_features(features), rtol=1e-5, atol=1e-6
+            classify_gates(model, input_gates(model, features)), model.classify_features(features), rtol=1e-5, atol=1e-6
         )
 
 
@@ -147,7 +148,7 @@ def test_a_window_sees_only_its_own_frames():
     with torch.inference_mode():
         alone = model(x[3:9][None])[0]
         for frames in (x, changed):
-            torch.testing.assert_close(model.window_logits(model.encode_frames(frames), 6, 3)[1], alone)
+            torch.testing.assert_close(window_logits(model, model.encode_frames(frames), 6, 3)[1], alone)
         # ... while the frame's change is seen by a window that holds both frames.
         assert not torch.allclose(model(x[2:8][None]), model(changed[2:8][None]))
 

@@ -17,6 +17,7 @@ from sunpy_jets.exceptions import InputError, InputTypeError, InputWarning
 from sunpy_jets.model import JetModelConfig
 from sunpy_jets.inputs import prepare_sequence
 from sunpy_jets.synthetic import make_sequence
+from sunpy_jets.scanning._windows import window_logits
 
 CONFIG = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=6)
 SCALE = 9.375 * u.arcsec / u.pix  # 32 px cover the model's 300″
@@ -87,7 +88,7 @@ def test_resampling_on_the_fly_matches_resampling_the_whole_sequence(clf, maps):
     with pytest.warns(InputWarning, match="resampled"):
         prepared = prepare_sequence(retimed, CONFIG)
     with torch.inference_mode():
-        logits = clf.model.window_logits(clf.model.encode_frames(prepared.frames), CONFIG.n_frames, 1)
+        logits = window_logits(clf.model, clf.model.encode_frames(prepared.frames), CONFIG.n_frames, 1)
     np.testing.assert_allclose(table["probability"], torch.sigmoid(logits).numpy(), atol=1e-6)
     assert np.allclose(np.diff(table["start_time"].unix), CONFIG.cadence_s)
 

@@ -1,7 +1,7 @@
 """
 Stride-1 scanning of a long sequence: frames per second (one new window per new frame).
 
-sunpy_jets encodes each frame once and runs only the LSTM per window (`JetRCNN.window_logits`,
+sunpy_jets encodes each frame once and runs only the LSTM per window (`sunpy_jets.scanning._windows.window_logits`,
 `JetClassifier.scan`); the published RCNN must run every window in full. Its cost per frame does not
 depend on the sequence's length, so it is timed over a shorter stretch of the same frames (the first
 ``n_frames + 15`` frames: 16 windows) to keep the run short; every rate is windows per second, which
@@ -54,7 +54,11 @@ def scan_model(model, x, n, *, chunk=FRAME_BATCH):
         parts = [model.encode_frames(x[i : i + chunk], previous=x[i - 1] if i else None) for i in range(0, len(x), chunk)]
     else:
         parts = [model.encode_frames(x[i : i + chunk]) for i in range(0, len(x), chunk)]
-    return model.window_logits(torch.cat(parts), n, 1)
+    from sunpy_jets.scanning._windows import window_logits
+
+    # The wrappers of proposed.py bring their own window_logits; a JetRCNN is classified by the scanner's.
+    network = getattr(model, "model", model)
+    return window_logits(network, torch.cat(parts), n, 1)
 
 
 def measurements(opts):

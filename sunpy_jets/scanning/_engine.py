@@ -23,6 +23,7 @@ from ..exceptions import InputError, InputTypeError, InputWarning
 from ..inputs import FramePreprocessor, standardize
 from ..inputs._cadence import FOV_TOLERANCE, CadenceGrid
 from ._geometry import GridGeometry
+from ._windows import classify_windows, window_inputs
 from .tiling import TileGrid, crop_tiles, make_tile_grid, pool_tiles
 
 __all__ = ["METHODS", "Scanner", "in_background", "check_options", "single_tile", "warn", "check_int"]
@@ -258,12 +259,13 @@ class Scanner:
         offset = int(starts[0]) - self.buf_start
         sub = self.features[offset : offset + int(starts[-1] - starts[0]) + length]
         # A frame's LSTM input projection is shared by every window holding it: compute it once per frame.
-        windows = self.model.window_inputs(sub, length, self.stride)
+        windows = window_inputs(self.model, sub, length, self.stride)
         # (n_windows, n_tiles, length, D) to one sequence per window and tile.
         nw, nt, _, nf = windows.shape
         seqs = windows.reshape(nw * nt, length, nf)
-        classify = self.model.classify_windows
-        logits = torch.cat([classify(seqs[i : i + _WINDOW_BATCH]) for i in range(0, len(seqs), _WINDOW_BATCH)])
+        logits = torch.cat(
+            [classify_windows(self.model, seqs[i : i + _WINDOW_BATCH]) for i in range(0, len(seqs), _WINDOW_BATCH)]
+        )
         first = np.stack([self.thumbs[int(s) - self.buf_start] for s in starts])
         last = np.stack([self.thumbs[int(s) - self.buf_start + length - 1] for s in starts])
         self.rows["start"].append(np.array([self.times[int(s) - self.buf_start] for s in starts]))
