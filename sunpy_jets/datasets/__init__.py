@@ -78,6 +78,7 @@ __all__ = [
     "JetSequenceDataset",
     "TensorJetDataset",
     "augment_sequence",
+    "AugmentedDataset",
     "SJH_SUBJECT_CADENCE",
     "SubjectCalibration",
     "SubjectJet",
@@ -93,7 +94,7 @@ __all__ = [
 
 # The torch datasets need torch: imported on first use (PEP 562), so that catalogues, splits and JSOC
 # manifests work without it.
-_TORCH_NAMES = ("JetSequenceDataset", "TensorJetDataset", "augment_sequence")
+_TORCH_NAMES = ("AugmentedDataset", "JetSequenceDataset", "TensorJetDataset", "augment_sequence")
 
 
 def __getattr__(name):

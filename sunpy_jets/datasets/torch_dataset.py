@@ -17,9 +17,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .._validation import as_seed
 from ..exceptions import FileFormatError, InputError, InputTypeError
 
-__all__ = ["augment_sequence", "JetSequenceDataset", "TensorJetDataset"]
+__all__ = ["augment_sequence", "AugmentedDataset", "JetSequenceDataset", "TensorJetDataset"]
 
 
 def augment_sequence(frames, generator=None):
@@ -62,9 +63,7 @@ class _AugmentMixin:
 
     def _init_augment(self, augment, seed):
         self.augment = bool(augment)
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise InputError(f"seed must be a non-negative int or None, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
+        self.seed = as_seed(seed)
         self.epoch = 0
 
     def set_epoch(self, epoch):
@@ -87,6 +86,47 @@ class _AugmentMixin:
             int(np.random.SeedSequence([self.seed, self.epoch, int(index)]).generate_state(1)[0])
         )
         return augment_sequence(frames, generator)
+
+
+class AugmentedDataset(_AugmentMixin, Dataset):
+    """
+    Random flips and rotations of the ``(frames, label)`` samples of any dataset, seeded per (seed, epoch, index).
+
+    What `~sunpy_jets.training.fit` wraps a training set in when the recipe asks for augmentation and
+    the set does not augment itself.
+
+    Parameters
+    ----------
+    dataset : `torch.utils.data.Dataset`
+        ``(frames, label)`` samples.
+    seed : int, optional
+        Makes the augmentation reproducible (see the module description).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_jets.datasets import AugmentedDataset, TensorJetDataset
+    >>> base = TensorJetDataset(torch.arange(16.0).reshape(1, 1, 4, 4), [1])
+    >>> a, b = AugmentedDataset(base, seed=3), AugmentedDataset(base, seed=3)
+    >>> torch.equal(a[0][0], b[0][0])
+    True
+    """
+
+    def __init__(self, dataset, seed=None):
+        self.dataset = dataset
+        self._init_augment(True, seed)
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def set_epoch(self, epoch):
+        super().set_epoch(epoch)
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+
+    def __getitem__(self, i):
+        x, y = self.dataset[i]
+        return self._maybe_augment(x, i), y
 
 
 def _check_indices(indices, n):

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from astropy.table import QTable
 
-from ..datasets import augment_sequence
+from ..datasets import AugmentedDataset
 from ..exceptions import InputError, InputTypeError, TrainingError
 
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
@@ -122,26 +122,6 @@ class TrainingHistory:
         (True, 0.8, [0.5, 0.8])
         """
         return cls(**d)
-
-
-class _Augmented(Dataset):
-    """Random flips and rotations of a dataset that does not augment itself, seeded per (seed, epoch, index)."""
-
-    def __init__(self, dataset, seed):
-        self.dataset, self.seed, self.epoch = dataset, seed, 0
-
-    def __len__(self):
-        return len(self.dataset)
-
-    def set_epoch(self, epoch):
-        self.epoch = int(epoch)
-        if hasattr(self.dataset, "set_epoch"):
-            self.dataset.set_epoch(epoch)
-
-    def __getitem__(self, i):
-        x, y = self.dataset[i]
-        seed = int(np.random.SeedSequence([self.seed, self.epoch, int(i)]).generate_state(1)[0])
-        return augment_sequence(x, torch.Generator().manual_seed(seed)), y
 
 
 def _check_dataset(dataset, name, config):
@@ -339,7 +319,7 @@ def fit(
 
     train_set = train
     if recipe.augment and not getattr(train, "augment", False):
-        train_set = _Augmented(train, recipe.seed)
+        train_set = AugmentedDataset(train, recipe.seed)
     generator = torch.Generator()
     sampler, batch_size = None, recipe.batch_size
     if distributed is not None:
