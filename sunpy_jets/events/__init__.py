@@ -14,12 +14,22 @@ from .hek import (
     normalize_hek_record,
     validate_hek_record,
 )
+from .localization import JetCube, cube_from_maps, segment_jets
+from .properties import JetMeasurement, measure_jet
+from .refine import jets_table, localize_events
 from .table import JetEvents
 from .voevent import read_voevent, voevent_bytes, write_voevent
 
 __all__ = [
     "JetEvents",
     "events_from_windows",
+    "localize_events",
+    "jets_table",
+    "segment_jets",
+    "cube_from_maps",
+    "JetCube",
+    "JetMeasurement",
+    "measure_jet",
     "ARCHIVIST_FIELDS",
     "hek_event_fields",
     "format_hek_time",

@@ -20,7 +20,7 @@ from astropy.time import Time
 from sunpy.coordinates import Helioprojective
 
 from ..exceptions import HEKFormatError, InputError
-from ._columns import plain_value
+from ._columns import PROPERTY_COLUMNS, SKELETON_FIELDS, plain_value, property_from_record, property_records
 from .hek import ARCHIVIST_FIELDS, format_hek_time, normalize_hek_record
 from ..version import version as _package_version
 
@@ -99,7 +99,8 @@ def records_from_table(table, overrides, *, test, time_precision):
     meta = table.meta
     daterun = Time(meta.get("frm_daterun", Time.now()))
     fmt = lambda time: format_hek_time(time, precision=time_precision)  # noqa: E731
-    extra = [name for name in table.colnames if name not in CORE_COLUMNS]
+    extra = [name for name in table.colnames if name not in CORE_COLUMNS and name not in PROPERTY_COLUMNS]
+    measured = [name for name in table.colnames if name in PROPERTY_COLUMNS]
     records = []
     for index, row in enumerate(table):
         values = {key: meta[key] for key in meta if key.startswith(("frm_", "obs_", "event_"))}
@@ -149,6 +150,7 @@ def records_from_table(table, overrides, *, test, time_precision):
             "obs_wavelunit": "angstrom",
             **dict.fromkeys(ARCHIVIST_FIELDS, ""),
         }
+        record.update(property_records({column: plain_value(row[column]) for column in measured}))
         record["kb_archivid"] = str(values.get("kb_archivid") or _ivorn(name, row_daterun, start, index))
         for name_, value in values.items():
             if name_ not in record and name_ in extra:
@@ -247,10 +249,22 @@ def table_from_records(records, *, columns):
                for name in ERROR_COLUMNS},
         }
     )
+    for name in PROPERTY_COLUMNS:
+        if any(record.get(name) not in (None, "") for record in clean):
+            unit = PROPERTY_COLUMNS[name][0]
+            try:
+                table[name] = [property_from_record(record, name) for record in clean] * unit
+            except InputError as exc:
+                raise HEKFormatError(f"HEK records: {exc}") from exc
     if columns is None:
         columns = {name: ("quantity:Angstrom" if name == "obs_meanwavel" else "bool" if name == "frm_humanflag"
                           else "str") for name in _PROVENANCE_COLUMNS if any(name in r for r in clean)}
+        if any(record.get("skel_chaincode") for record in clean):
+            columns.update({name: "str" if name in ("skel_chaincode", "chaincodetype") else "float"
+                            for name in SKELETON_FIELDS})
     for name, kind in columns.items():
+        if name in PROPERTY_COLUMNS:
+            continue
         values = [record.get(name) for record in clean]
         if kind == "bool":
             table[name] = [_flag(value) if value is not None else False for value in values]

@@ -60,7 +60,7 @@ from .._atomic import atomic_write_text
 from ..exceptions import HEKFormatError, InputError, InputTypeError
 from .hek import load_hek_records
 from ..version import version as _package_version
-from ._columns import as_arcsec, as_time, hpc, tx_ty
+from ._columns import PROPERTY_COLUMNS, as_arcsec, as_time, hpc, tx_ty
 
 __all__ = ["JetEvents"]
 
@@ -571,6 +571,15 @@ def _validated(table):
             raise InputError(
                 f"event(s) {np.flatnonzero(bad).tolist()}: boundbox_{axis}ll must be below boundbox_{axis}ur"
             )
+    for name, (unit, _, _) in PROPERTY_COLUMNS.items():
+        if name in table.colnames:
+            column = table[name]
+            if not isinstance(column, u.Quantity):
+                raise InputTypeError(f"column {name!r} must be a Quantity in {unit} (NaN where not measured)")
+            try:
+                table[name] = column.to(unit)
+            except u.UnitConversionError as exc:
+                raise InputTypeError(f"column {name!r} must be in a unit of {unit.physical_type}: {exc}") from exc
     tx, ty = tx_ty(table["event_coord"], "event_coord")
     table["event_coord"] = hpc(tx, ty, start)
     for name, low, high in zip(ERROR_COLUMNS, ("boundbox_c1ll", "boundbox_c2ll"), ("boundbox_c1ur", "boundbox_c2ur")):

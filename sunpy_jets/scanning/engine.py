@@ -20,6 +20,7 @@ Fields of view larger than the model's are tiled (see `sunpy_jets.scanning`).
 """
 
 import itertools
+from collections.abc import Iterator
 
 from tqdm.auto import tqdm
 
@@ -28,7 +29,9 @@ from astropy.table import QTable
 from astropy.time import Time
 
 from ..events.detection import events_from_windows
+from ..events.refine import localize_events, single_window_table
 from ..exceptions import InputError
+from ..inputs._checks import frame_coordinate
 from ..inputs._notes import preprocessing_notes
 from ..inputs.maps import MIN_FRAMES, count_frames, iter_maps
 from ._engine import METHODS, Scanner, check_options, in_background, warn
@@ -102,7 +105,7 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
     >>> len(table), table.colnames
     (3, ['start_time', 'end_time', 'probability', 'centroid', 'change'])
     """
-    stride = check_options(stride, method, overlap, tiles, max_radius, progress)
+    stride = check_options(stride, method, overlap, tiles, max_radius)
     config = clf.config
     total = count_frames(data)
     maps = iter_maps(
@@ -229,7 +232,7 @@ def events_from_scan(clf, table, *, threshold=None, low_threshold=None, min_wind
 
 def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merge_gap=0 * u.s, stride=1,
            center=None, width=None, tiles=None, overlap=0.5, method="pool", max_radius=DEFAULT_MAX_RADIUS,
-           progress=None):
+           progress=None, localize=True):
     """
     Jet events in an observation: `scan`, then `~sunpy_jets.events.events_from_windows`.
 
@@ -249,13 +252,20 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
         Largest gap in time bridged between runs of windows.
     stride, center, width, tiles, overlap, method, max_radius, progress
         As for `scan`.
+    localize : bool
+        Find each jet inside the flagged windows (`~sunpy_jets.events.localize_events`: one event per jet,
+        timed by its frames, with its base, spine, height, width, speed and opening angle). The frames are
+        read a second time, only around the flagged windows. `False` gives the windows' events.
 
     Returns
     -------
     `~sunpy_jets.events.JetEvents`
-        Events with start, end and peak times, peak probability, the brightness-change-weighted position
-        and the union of their tiles' boxes; ``meta`` holds the model's name and SHA-256, the thresholds
-        and the instrument and channel, which `~sunpy_jets.events.JetEvents.to_hek` writes out.
+        With ``localize``, one event per jet (``localized`` `True`), or the windows' event where no jet-like
+        brightening was found (``localized`` `False`); else events with the windows' start, end and peak
+        times, the brightness-change-weighted position and the union of their tiles' boxes. ``meta`` holds
+        the model's name and SHA-256, the thresholds and the instrument and channel, which
+        `~sunpy_jets.events.JetEvents.to_hek` writes out. A sequence shorter than the model's window (at
+        least two frames) is classified as one window.
 
     Examples
     --------
@@ -279,8 +289,26 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
     # Check the merging options on no windows before hours of scanning, not after.
     empty = QTable({"start_time": Time([], format="mjd"), "end_time": Time([], format="mjd"), "probability": []})
     events_from_windows(empty, **options)
-    table = scan(
-        clf, data, stride=stride, center=center, width=width, tiles=tiles, overlap=overlap, method=method,
-        max_radius=max_radius, progress=progress,
-    )
-    return events_from_scan(clf, table, **options)
+    total = count_frames(data)
+    if total is not None and MIN_FRAMES <= total < clf.config.n_frames:
+        # Shorter than one window (a 15-frame Solar Jet Hunter subject): the whole sequence is one window.
+        maps = list(iter_maps(data, instrument=clf.config.instrument, wavelength=clf.config.wavelength,
+                              need_exposure=clf.config.exposure_normalize))
+        probability = float(clf.predict_proba(maps, center=center, width=width))
+        center = None if center is None else frame_coordinate(center, maps[0])  # e.g. a Stonyhurst centre
+        table = single_window_table(maps, probability, center=center, width=width)
+    else:
+        table = scan(
+            clf, data, stride=stride, center=center, width=width, tiles=tiles, overlap=overlap, method=method,
+            max_radius=max_radius, progress=progress,
+        )
+    events = events_from_scan(clf, table, **options)
+    if not localize or len(events) == 0:
+        return events
+    if isinstance(data, Iterator):
+        warn("the frames came from an iterator, which cannot be read twice: the events are not localised; "
+             "give a list, a MapSequence or files to get one event per jet", stacklevel=2)
+        return events
+    maps = iter_maps(data, instrument=clf.config.instrument, wavelength=clf.config.wavelength,
+                     need_exposure=clf.config.exposure_normalize)
+    return localize_events(events, maps)
