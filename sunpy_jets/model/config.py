@@ -8,7 +8,7 @@ files, building download manifests, event tables) works on a machine without PyT
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import astropy.units as u
 
@@ -98,7 +98,6 @@ class JetModelConfig:
     clip_max: float = _PUBLISHED_CLIP_DN / _AIA304_NOMINAL_EXPOSURE_S
     mean: float = _PUBLISHED_MEAN_DN / _AIA304_NOMINAL_EXPOSURE_S
     std: float = _PUBLISHED_STD_DN / _AIA304_NOMINAL_EXPOSURE_S
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):
         for name in ("channels", "difference_channels"):
@@ -152,11 +151,6 @@ class JetModelConfig:
         return (self.fov_arcsec / self.image_size) * u.arcsec / u.pix
 
     @property
-    def window_duration(self) -> u.Quantity:
-        """Time spanned by one window, first to last frame."""
-        return (self.n_frames - 1) * self.cadence
-
-    @property
     def feature_size(self) -> int:
         """Length of the per-frame feature vector (average and max pooling of each encoder's last stage)."""
         return 2 * self.channels[-1] + (2 * self.difference_channels[-1] if self.difference_channels else 0)
@@ -202,6 +196,8 @@ class JetModelConfig:
         if not isinstance(d, dict):
             raise InputError(f"a model configuration must be a dict, not {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
+        # Cards written before 0.3 carry an "extra" mapping that nothing read; it is dropped.
+        d = {k: v for k, v in d.items() if k != "extra"}
         unknown = set(d) - names
         if unknown:
             raise InputError(f"unknown model configuration keys {sorted(unknown)}; known keys are {sorted(names)}")

@@ -371,7 +371,7 @@ def in_background(items, function, depth=_READ_AHEAD):
         reader.join()
 
 
-def check_options(stride, method, overlap, tiles, max_radius, progress):
+def check_options(stride, method, overlap, tiles, max_radius):
     stride = check_int(stride, "stride")
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}, not {method!r}")

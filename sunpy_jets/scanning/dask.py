@@ -359,7 +359,7 @@ def scan_files(
     if not isinstance(classifier, JetClassifier):
         raise InputTypeError(f"classifier must be a JetClassifier, not {type(classifier).__name__}")
     paths = _as_paths(files)
-    stride = check_options(stride, method, overlap, tiles, max_radius, progress)
+    stride = check_options(stride, method, overlap, tiles, max_radius)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise InputError(f"chunk_size must be a positive integer, not {chunk_size!r}")
     if isinstance(retries, bool) or not isinstance(retries, (int, np.integer)) or retries < 0:
