@@ -46,6 +46,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     real.add_argument("--nonjets", help="the non-jet positions CSV (default: No_jet_df.csv beside the catalogue)")
     real.add_argument("--email", help="JSOC e-mail (default: the JSOC_EMAIL environment variable)")
     real.add_argument("--download-dir", help="where FITS cutouts go (default: OUTPUT/downloads)")
+    real.add_argument("--limit", type=int, metavar="N",
+                      help="use only the first N jets and the first N non-jets (a quick trial of the whole path)")
+    real.add_argument("--jsoc-url", metavar="URL", help="base URL of the JSOC server (default: the "
+                      "SUNPY_JETS_JSOC_URL environment variable, else jsoc.stanford.edu)")
+    real.add_argument("--jsoc-timeout", type=float, default=30.0, metavar="MINUTES",
+                      help="how long to wait for JSOC to prepare one label's export (default 30)")
     model = parser.add_argument_group("model")
     model.add_argument("--image-size", type=int, help="model grid side in pixels (default 166)")
     model.add_argument("--n-frames", type=int, help="frames per sequence (default 30)")
@@ -167,6 +173,8 @@ def _count(kinds):
 def _run_cs433(args):
     import numpy as np
 
+    import astropy.units as u
+
     from ..datasets import (
         JetSequenceDataset,
         SolarJetHunterCatalogue,
@@ -194,19 +202,34 @@ def _run_cs433(args):
     config = _config(args)
     output = Path(args.output)
     progress = not args.no_progress
+    if args.limit is not None and args.limit < 1:
+        raise InputError(f"--limit must be at least 1, not {args.limit}")
+    if args.jsoc_timeout <= 0:
+        raise InputError(f"--jsoc-timeout must be a positive number of minutes, not {args.jsoc_timeout}")
     catalogue = SolarJetHunterCatalogue.read(catalogue_path)
     nonjets = read_nonjet_positions(nonjets_path)
+    if args.limit is not None:
+        catalogue, nonjets = catalogue[: args.limit], nonjets[: args.limit]
     manifest = build_manifest(catalogue, nonjets, config=config)
     n_events = len(np.unique(catalogue["sol_event"]))
     print(f"{len(catalogue)} jets from {n_events} HEK events and {len(nonjets)} non-jets: {len(manifest)} JSOC queries")
     download_dir = Path(args.download_dir) if args.download_dir else output / "downloads"
     cache_dir = Path(args.cache_dir) if args.cache_dir else output / "cache"
     if _is_main(args):  # under torchrun rank 0 downloads and caches, the others wait for it
-        report = download(manifest, download_dir, email=email, progress=progress)
-        ok = np.isin(np.asarray(report["status"]), ["cached", "downloaded"])
+        report = download(manifest, download_dir, email=email, progress=progress, jsoc_url=args.jsoc_url,
+                          timeout=args.jsoc_timeout * u.min)  # fmt: skip
+        status = np.asarray(report["status"])
+        ok = np.isin(status, ["cached", "downloaded"])
+        print(f"JSOC: {(status == 'downloaded').sum()} sequences downloaded, {(status == 'cached').sum()} already "
+              f"there, {(~ok).sum()} failed")  # fmt: skip
+        for row in report[~ok][:10]:
+            print(f"  {row['label_id']}: {row['error']}")
         if not ok.any():
             first = report["error"][0] if len(report) else ""
             raise DownloadError(f"no sequence could be downloaded from JSOC (first error: {first})")
+        if not ok.all():
+            print(f"  training goes on with the {ok.sum()} others; run the same command again to retry the failed "
+                  "ones (nothing already downloaded is downloaded again)")  # fmt: skip
         build_cache(manifest, cache_dir, config=config, download_dir=download_dir, progress=progress)
     if getattr(args, "distributed", None) is not None:
         args.distributed.barrier()
@@ -217,7 +240,7 @@ def _run_cs433(args):
     test = JetSequenceDataset(index, test_idx)
     description = {
         "source": "Solar Jet Hunter catalogue + HEK non-jets (CS-433 preset)", "catalogue": catalogue_path.name,
-        "nonjets": nonjets_path.name, "n_labels": len(manifest), "n_cached": len(index),
+        "nonjets": nonjets_path.name, "limit": args.limit, "n_labels": len(manifest), "n_cached": len(index),
         "split": "grouped by HEK event, 70/15/15", "split_seed": args.seed,
         "n_train": len(train_idx), "n_val": len(val_idx), "n_test": len(test_idx),
     }  # fmt: skip

@@ -41,10 +41,10 @@ _SCALE = 0.6  # arcsec per pixel of the served cutouts (AIA's plate scale, round
 
 
 def slot_times(start, end, sample):
-    """The ``T_REC`` slots from the slot nearest ``start`` to the one nearest ``end``, every ``sample``."""
+    """The ``T_REC`` slots from the one nearest ``start`` over the length of the range, every ``sample``."""
     step = T_REC_STEP.to_value(u.s)
     first = int(np.round((start.tai - T_REC_EPOCH).to_value(u.s) / step))
-    last = int(np.round((end.tai - T_REC_EPOCH).to_value(u.s) / step))
+    last = first + int(np.round((end - start).to_value(u.s) / step))  # the range's length decides the count
     every = max(1, int(np.round(sample.to_value(u.s) / step))) if sample is not None else 1
     slots = np.arange(first, last + 1, every)
     return (T_REC_EPOCH + slots * T_REC_STEP).utc
@@ -212,7 +212,9 @@ class FrameLibrary:
         }  # fmt: skip
         for key, value in values.items():
             header[key] = value
-        for key in ("CRLN_OBS", "CAR_ROT", "REQUESTI", "HEADSUM"):
+        # The template's observer (2012) in other systems would contradict HGLN/HGLT/DSUN_OBS: drop them.
+        stale = [k for k in header if k[:4] in ("HAEX", "HAEY", "HAEZ", "GAEX", "GAEY", "GAEZ") or k.startswith("OBS_V")]
+        for key in (*stale, "CRLN_OBS", "CAR_ROT", "REQUESTI", "HEADSUM"):
             header.remove(key, ignore_missing=True)
         header["SOURCE"] = record or f"aia.lev1_euv_12s[{values['T_REC']}][{int(wavelength)}]"
         header.remove("HISTORY", ignore_missing=True, remove_all=True)

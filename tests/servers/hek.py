@@ -48,8 +48,15 @@ def real_cj_records(realdata):
     The stored real HEK CJ records, as the HEK's JSON API returns them.
 
     The stored file is a rendering of a sunpy ``HEKTable``; the times are put back in the HEK's own
-    format (``YYYY-MM-DDThh:mm:ss``). Nothing else is changed: the records keep their quirks.
+    format (``YYYY-MM-DDThh:mm:ss``) and numbers rendered as text back into numbers. Nothing else is
+    changed: the records keep their quirks (wavelengths in cm, swapped y corners of the box).
     """
+    from sunpy.net.hek import utils
+
+    # The rendering also turned some numbers of a column holding None into strings ("event_importance": "1");
+    # the HEK sends numbers for the attributes sunpy types as numbers.
+    numeric = {a["name"].lower() for a in utils._get_unit_attributes() + utils._get_coord_attributes()
+               if a.get("type") in ("float", "integer", "long")}  # fmt: skip
     stored = json.loads((Path(realdata) / _REAL).read_text())
     records = []
     for record in stored["result"]:
@@ -57,6 +64,12 @@ def real_cj_records(realdata):
         for key in _TIME_FIELDS:
             if key in record and record[key]:
                 record[key] = _hek_time(record[key])
+        for key, value in record.items():
+            if key.lower() in numeric and isinstance(value, str) and value.strip():
+                try:
+                    record[key] = float(value)
+                except ValueError:
+                    pass
         records.append(record)
     return records
 
@@ -160,7 +173,7 @@ class HEKStandIn(StandInServer):
             limit = int(query.get("result_limit", self.page_size))
         except (KeyError, ValueError) as exc:
             return self.send_error_page(handler, 400, f"bad search: {exc}")
-        types = {t.strip() for t in query.get("event_type", "**").split(",")}
+        types = {t.strip().upper() for t in query.get("event_type", "**").split(",")}  # sunpy sends "cj"
         filters = []
         for key in query:
             number = key[5:] if key.startswith("param") else None
@@ -168,7 +181,7 @@ class HEKStandIn(StandInServer):
                 filters.append((query[key], query.get(f"op{number}", "="), query[f"value{number}"]))
         found = []
         for record in self.records:
-            if "**" not in types and record.get("event_type") not in types:
+            if "**" not in types and str(record.get("event_type")).upper() not in types:
                 continue
             if Time(record["event_endtime"]) < start or Time(record["event_starttime"]) > end:
                 continue
@@ -207,9 +220,10 @@ def _stand_in_client():
     """sunpy's HEKClient with the stand-in's URL as its default, kept out of Fido until `HEKStandIn.fido`."""
     if not _CLIENT:
         from sunpy.net import Fido
-        from sunpy.net.hek import HEKClient
+        from sunpy.net import hek
 
-        class StandInHEKClient(HEKClient):
+        # Named like sunpy's, so that results are ``result["hek"]`` as with the real client.
+        class HEKClient(hek.HEKClient):
             """sunpy's ``HEKClient``, asking the HEK stand-in."""
 
             stand_in_url = None
@@ -217,6 +231,6 @@ def _stand_in_client():
             def __init__(self, url=None):
                 super().__init__(url or self.stand_in_url)
 
-        Fido.unregister(StandInHEKClient)  # a new client class registers itself with Fido; only `fido` adds it
-        _CLIENT.append(StandInHEKClient)
+        Fido.unregister(HEKClient)  # a new client class registers itself with Fido; only `fido` adds it
+        _CLIENT.append(HEKClient)
     return _CLIENT[0]

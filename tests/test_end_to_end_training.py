@@ -1,0 +1,202 @@
+"""
+The real-data training path, end to end and offline.
+
+With the JSOC and HEK stand-ins up (tests/servers), ``sunpy-jets train --preset cs433 --limit 4`` reads the
+Solar Jet Hunter catalogue, builds the manifest, downloads real AIA 304 Å cutouts through sunpy's
+Fido/JSOCClient, drms and parfive, caches them, splits by HEK event, trains, evaluates and saves weights and
+a model card. The first run is SIGKILLed in the middle of a file; the rerun resumes, uses nothing partial and
+leaves downloads and cache identical to an uninterrupted run's. ``sunpy-jets detect`` then runs with the
+trained weights on downloaded files, and the HEK stand-in's events for the same time are fetched with
+``Fido.search(..., a.hek.CJ)``. Only the servers differ from a user's run against JSOC and the HEK.
+"""
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import astropy.units as u
+from astropy.time import Time
+
+from sunpy_jets import JetClassifier
+from sunpy_jets.cli import main
+from sunpy_jets.datasets import (
+    SolarJetHunterCatalogue,
+    build_cache,
+    build_manifest,
+    completed_files,
+    download,
+    read_nonjet_positions,
+)
+from sunpy_jets.model import JetModelConfig
+
+from conftest import realdata_path
+
+LIMIT = 4  # jets and non-jets: 8 labels, 6 frames each
+MODEL = ["--n-frames", "6", "--image-size", "32", "--channels", "4", "8", "--hidden-size", "8"]
+RECIPE = ["--epochs", "2", "--batch-size", "2", "--lr", "0.01", "--patience", "5", "--device", "cpu"]
+CONFIG = JetModelConfig(n_frames=6, image_size=32, channels=(4, 8), hidden_size=8)
+STALL_AT = 27  # the 27th of 48 file downloads (the fifth label's third frame) is cut by SIGKILL
+# A known problem of the preprocessing, not of the download path: a label centre above the limb (the first
+# catalogue jet, the 2011-01-20 south-polar jet) cannot be placed on its frames, whose observer and time differ
+# from the label's. Such a label is reported by build_cache and left out; every other label must be cached.
+OFF_LIMB = "lies outside the field of view"
+
+
+def _train_args(output):
+    catalogue = realdata_path("sjh_catalogue", "Jet_clusters_3.0_2.0_paperID.csv")
+    return ["train", "--preset", "cs433", "--catalogue", str(catalogue), "--limit", str(LIMIT),
+            "--output", str(output), "--no-progress", *MODEL, *RECIPE]  # fmt: skip
+
+
+def _folder_state(download_dir):
+    """{label: {file name: bytes}} of every complete label, and the complete.json file lists."""
+    state = {}
+    for folder in sorted(p for p in Path(download_dir).iterdir() if p.is_dir()):
+        files = completed_files(download_dir, folder.name)
+        assert files is not None, f"{folder.name} is not complete"
+        listing = json.loads((folder / "complete.json").read_text())["files"]
+        state[folder.name] = ({f.name: f.read_bytes() for f in files}, listing)
+    return state
+
+
+def _cache_state(cache_dir):
+    """{entry: (frames, sidecar without its checksum)}: the checksum covers the .npz zip's timestamps."""
+    state = {}
+    for sidecar in sorted(Path(cache_dir).glob("*.json")):
+        meta = json.loads(sidecar.read_text())
+        meta.pop("sha256")
+        with np.load(sidecar.with_suffix(".npz"), allow_pickle=False) as archive:
+            state[sidecar.stem] = (archive["frames"], meta)
+    return state
+
+
+@pytest.mark.slow
+def test_training_from_the_catalogue_end_to_end(jsoc_server, hek_server, tmp_path, capsys):
+    start = time.perf_counter()
+    out = tmp_path / "model"
+    # 1. The first run is SIGKILLed while a file is half-way down.
+    jsoc_server.misbehave.stall_at = STALL_AT
+    env = {**os.environ, "PARFIVE_HIDE_PROGRESS": "True", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "sunpy_jets", *_train_args(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        assert jsoc_server.stalled.wait(timeout=150), proc.stdout.read().decode()[-3000:] if proc.poll() else ""
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        jsoc_server.release.set()
+        proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    downloads = out / "downloads"
+    killed_label = sorted(p for p in downloads.iterdir() if (p / ".partial").is_dir() and any((p / ".partial").iterdir()))
+    assert len(killed_label) == 1, "the killed run leaves exactly one label with a half file"
+    folder = killed_label[0]
+    (half,) = list((folder / ".partial").iterdir())
+    assert half.name == jsoc_server.downloads[STALL_AT - 1]
+    assert not (folder / "complete.json").exists() and completed_files(downloads, folder.name) is None
+    assert len(list(folder.glob("*.fits"))) == 2  # the two whole files of that label are kept
+    assert sum(completed_files(downloads, p.name) is not None for p in downloads.iterdir()) == 4
+    assert not (out / "cache").exists() and not list(out.glob("*.safetensors"))
+    first_downloads = list(jsoc_server.downloads)
+    jsoc_server.reset()
+
+    # 2. The same command again: it resumes, downloads only what is missing, and trains.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the run's own InputWarnings (padding, a label left out) are printed
+        assert main(_train_args(out)) == 0
+    printed = capsys.readouterr().out
+    assert "4 jets from 2 HEK events and 4 non-jets: 8 JSOC queries" in printed
+    assert "JSOC: 4 sequences downloaded, 4 already there, 0 failed" in printed
+    assert "model saved" in printed
+    resumed_downloads = first_downloads + jsoc_server.downloads
+
+    # 3. Nothing partial was used: downloads and cache are those of an uninterrupted run.
+    reference = tmp_path / "reference"
+    catalogue = SolarJetHunterCatalogue.read(realdata_path("sjh_catalogue", "Jet_clusters_3.0_2.0_paperID.csv"))
+    nonjets = read_nonjet_positions(realdata_path("sjh_catalogue", "No_jet_df.csv"))
+    manifest = build_manifest(catalogue[:LIMIT], nonjets[:LIMIT], config=CONFIG)
+    jsoc_server.reset()
+    assert set(download(manifest, reference / "downloads", progress=False)["status"]) == {"downloaded"}
+    # The interrupted and resumed runs downloaded what one run does, and again only the file that was cut.
+    extra = collections.Counter(resumed_downloads) - collections.Counter(jsoc_server.downloads)
+    assert len(jsoc_server.downloads) == 48 and extra == {half.name: 1}
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        report = build_cache(manifest, reference / "cache", config=CONFIG, download_dir=reference / "downloads",
+                             progress=False)  # fmt: skip
+    assert all(s == "built" or OFF_LIMB in m for s, m in zip(report["status"], report["message"])), report
+    assert sum(report["status"] == "built") >= len(manifest) - 1
+    ours, theirs = _folder_state(downloads), _folder_state(reference / "downloads")
+    assert ours.keys() == theirs.keys() and all(ours[k] == theirs[k] for k in ours)
+    ours, theirs = _cache_state(out / "cache"), _cache_state(reference / "cache")
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        np.testing.assert_array_equal(ours[key][0], theirs[key][0])
+        assert ours[key][1] == theirs[key][1]
+
+    # 4. A saved, loadable model with its card.
+    clf = JetClassifier.load(out, device="cpu")
+    data = clf.card.training["data"]
+    assert (data["limit"], data["n_labels"], data["n_cached"]) == (LIMIT, 8, len(ours))
+    assert data["split"].startswith("grouped by HEK event")
+    assert {"validation", "test"} <= set(clf.card.metrics)
+    assert json.loads((out / "test_metrics.json").read_text())["n"] == data["n_test"]
+    assert clf.config.image_size == 32 and clf.config.n_frames == 6
+
+    # 5. detect with those weights on one label's downloaded files ...
+    label = str(manifest["label_id"][3])  # a jet of SOL2011-01-20T22:00:09L353C074
+    files = [str(f) for f in completed_files(downloads, label)]
+    detected = tmp_path / "detected"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["detect", *files, "--weights", str(out), "--output", str(detected), "--device", "cpu",
+                     "--no-progress"]) == 0  # fmt: skip
+    assert (detected / "windows.ecsv").is_file() and (detected / "events.json").is_file()
+    from sunpy_jets.events import JetEvents
+
+    events = JetEvents.read(detected / "events.json")
+
+    # ... and the HEK's coronal-jet events of the same time, through Fido (the HEK stand-in).
+    from sunpy.net import Fido
+    from sunpy.net import attrs as a
+
+    t0 = Time(manifest["start_time"][3])
+    result = Fido.search(a.Time(t0 - 1 * u.h, t0 + 1 * u.h), a.hek.CJ)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # HEKFormatWarning: wavelengths in cm are normalised
+        hek = JetEvents.from_hek(result["hek"])
+    assert str(manifest["group"][3]) in [str(s) for s in hek["SOL_standard"]]
+    overlapping = [
+        e for e in events
+        if any(e["event_starttime"] <= h["event_endtime"] and h["event_starttime"] <= e["event_endtime"] for h in hek)
+    ]  # fmt: skip
+    print(f"{len(events)} detected event(s), {len(hek)} HEK CJ event(s), {len(overlapping)} overlapping in time")
+    assert time.perf_counter() - start < 240
+
+
+def test_hek_stand_in_pages_like_the_hek(hek_server):
+    from sunpy.net import Fido
+    from sunpy.net import attrs as a
+
+    result = Fido.search(a.Time("2011-01-01", "2017-01-01"), a.hek.CJ)
+    table = result["hek"]
+    assert len(table) == len(hek_server.records) == 230  # 228 generated events and the 2 real records
+    assert [int(q["page"]) for _, _, q in hek_server.requests] == [1, 2, 3]
+    assert set(table["event_type"]) == {"CJ"}
+    hek_server.requests.clear()
+    real = Fido.search(a.Time("2011-01-20", "2011-01-21"), a.hek.CJ, a.hek.FRM.Name == "asainz")["hek"]
+    assert sorted(real["obs_channelid"]) == ["211", "304"]
+    assert real["event_starttime"][0].isot.startswith("2011-01-20T09:00:09")
+    empty = Fido.search(a.Time("2009-01-01", "2009-01-02"), a.hek.CJ)["hek"]
+    assert len(empty) == 0
