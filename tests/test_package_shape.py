@@ -1,0 +1,174 @@
+"""The package's shape (docs/dev/architecture.rst): import direction, private names, torch-free imports, old paths."""
+
+import ast
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+import sunpy_jets
+
+PACKAGE = Path(sunpy_jets.__file__).parent
+
+
+def _modules():
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if "_dev" in parts or parts[-1] == "_version":
+            continue
+        is_package = parts[-1] == "__init__"
+        found[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(name, path, is_package):
+    """(target module, imported name, is relative) of every import of the package's own modules."""
+    base = name.split(".") if is_package else name.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                target = ".".join(base[: len(base) - node.level + 1] + ([node.module] if node.module else []))
+            elif node.module and node.module.split(".")[0] == "sunpy_jets":
+                target = node.module
+            else:
+                continue
+            for alias in node.names:
+                yield target, alias.name, bool(node.level)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "sunpy_jets":
+                    yield alias.name, None, False
+
+
+def test_no_private_name_is_imported_from_a_public_module():
+    offenders = []
+    for name, (path, is_package) in MODULES.items():
+        for target, imported, _ in _imports(name, path, is_package):
+            if imported is None or not imported.startswith("_") or f"{target}.{imported}" in MODULES:
+                continue  # a public name, or a private *module*
+            if target.split(".")[-1].startswith("_") or target == name:
+                continue  # from a private module: that is where shared internals live
+            offenders.append(f"{name} imports {imported} from {target}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_own_package_imports_are_relative():
+    absolute = [
+        f"{name}: from {target} import ..."
+        for name, (path, is_package) in MODULES.items()
+        for target, _, relative in _imports(name, path, is_package)
+        if not relative
+    ]
+    assert not absolute, "\n".join(absolute)
+
+
+def test_no_import_cycles():
+    names = sorted(MODULES)
+    index = {n: i for i, n in enumerate(names)}
+    rows, cols = [], []
+    for name, (path, is_package) in MODULES.items():
+        for target, imported, _ in _imports(name, path, is_package):
+            dest = f"{target}.{imported}" if f"{target}.{imported}" in MODULES else target
+            # A module importing its own package's __init__ is how Python loads it, not a design edge.
+            if dest in index and not name.startswith(dest + "."):
+                rows.append(index[name])
+                cols.append(index[dest])
+    graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(names), len(names)))
+    n, labels = connected_components(graph, directed=True, connection="strong")
+    cycles = [[names[i] for i in np.flatnonzero(labels == k)] for k in range(n) if (labels == k).sum() > 1]
+    assert not cycles, f"import cycles: {cycles}"
+
+
+_BLOCK_TORCH = textwrap.dedent(
+    """
+    import importlib.abc, sys
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] == "torch":
+                raise ImportError("torch is blocked in this test")
+    sys.meta_path.insert(0, Block())
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import sunpy_jets.events, sunpy_jets.datasets, sunpy_jets.datasets.catalogues",
+        "from sunpy_jets import JetModelConfig; JetModelConfig()",
+        "from sunpy_jets.cli import build_parser; build_parser()",
+    ],
+)
+def test_works_without_torch(code):
+    result = subprocess.run([sys.executable, "-c", _BLOCK_TORCH + code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "torch" not in subprocess.run(
+        [sys.executable, "-c", f"{code}; import sys; print(' '.join(sys.modules))"], capture_output=True, text=True
+    ).stdout.split()
+
+
+def test_torch_names_load_on_first_use():
+    from sunpy_jets import JetClassifier
+    from sunpy_jets.datasets import TensorJetDataset
+    from sunpy_jets.model import JetRCNN
+
+    assert JetClassifier.__module__ == "sunpy_jets.classifier"
+    assert {JetRCNN.__name__, TensorJetDataset.__name__} == {"JetRCNN", "TensorJetDataset"}
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        sunpy_jets.model.nothing  # noqa: B018
+
+
+MOVED = {
+    "sunpy_jets.hek": "sunpy_jets.events.hek",
+    "sunpy_jets.voevent": "sunpy_jets.events.voevent",
+    "sunpy_jets.merging": "sunpy_jets.events.detection",
+    "sunpy_jets.preprocessing": "sunpy_jets.inputs.preprocessing",
+    "sunpy_jets.weights": "sunpy_jets.model.weights",
+    "sunpy_jets.pretrained": "sunpy_jets.model.pretrained",
+    "sunpy_jets.tiling": "sunpy_jets.scanning.tiling",
+    "sunpy_jets.distributed": "sunpy_jets.scanning.dask",
+}
+
+
+def test_old_import_paths_still_work_with_a_deprecation_warning():
+    # A fresh interpreter: the warning is issued when a path is first imported.
+    code = textwrap.dedent(
+        f"""
+        import importlib, warnings
+        import sunpy_jets  # before catch_warnings: importing sunpy installs its own warning logger
+        for old, new in {MOVED!r}.items():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                module = importlib.import_module(old)
+            print(old, module is importlib.import_module(new),
+                  [type(w.message).__name__ for w in caught if new in str(w.message)])
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == [f"{old} True ['SunpyJetsDeprecationWarning']" for old in MOVED]
+
+
+def test_old_public_names_are_reachable_from_the_subpackages():
+    from sunpy_jets.events import JetEvents, events_from_windows, read_voevent, validate_hek_record
+    from sunpy_jets.inputs import FramePreprocessor, prepare_sequence, resample_time
+    from sunpy_jets.model import CARD_NAME, JetModelConfig, JetRCNN, load_weights
+    from sunpy_jets.scanning import crop_tiles, detect, scan, scan_files
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from sunpy_jets.hek import validate_hek_record as old_validate
+        from sunpy_jets.preprocessing import prepare_sequence as old_prepare
+    assert old_validate is validate_hek_record and old_prepare is prepare_sequence
+    assert all(callable(f) for f in (events_from_windows, read_voevent, resample_time, scan, detect, scan_files))
+    assert all(x is not None for x in (JetEvents, FramePreprocessor, CARD_NAME, JetModelConfig, JetRCNN, load_weights,
+                                       crop_tiles))  # fmt: skip
