@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -189,3 +190,15 @@ def test_fido_search_result_must_be_fetched(classifier):
         scan_files(UnifiedResponse(), classifier)
     with pytest.raises(InputTypeError, match="JetClassifier"):
         scan_files(["a.fits"], "model")
+
+
+def test_predict_proba_scan_and_dask_share_one_engine(client, classifier, observation, single_process):
+    """One run of files: predict_proba's long-sequence probability is the best of the same windows scan and Dask give."""
+    run = observation[:18]  # before the gap: one run of 9 grid frames, 4 windows of 6
+    windows = scan(classifier, run)
+    result = scan_files(run, classifier, client=client, threshold=0.5, chunk_size=2, progress=False)
+    assert_same_windows(result.windows, windows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)  # resampled to the model cadence; longer than one window
+        p = classifier.predict_proba(run)
+    np.testing.assert_allclose(p, windows["probability"].max(), rtol=0, atol=1e-6)
