@@ -26,7 +26,7 @@ from .model.pretrained import pretrained_directory
 from .model.weights import ModelCard, load_weights, save_weights
 from .scanning._windows import encode_in_chunks, window_logits
 
-__all__ = ["JetClassifier", "resolve_device"]
+__all__ = ["JetClassifier"]
 
 _SEQUENCE_TYPES = (sunpy.map.MapSequence, NDCube, NDCubeSequence, PreparedSequence)
 

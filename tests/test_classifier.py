@@ -14,7 +14,7 @@ import sunpy.map
 from ndcube import NDCube, NDCubeSequence
 
 from sunpy_jets import JetClassifier
-from sunpy_jets.classifier import resolve_device
+from sunpy_jets.model import resolve_device
 from sunpy_jets.exceptions import InputError, InputTypeError, InputWarning, WeightsError
 from sunpy_jets.model import JetModelConfig
 from sunpy_jets.model import CARD_NAME
