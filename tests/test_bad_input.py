@@ -220,6 +220,66 @@ SEQUENCE_CASES = {
         lambda f, p: (_with_frame(f, 0, _remap(f[0], drop=("ctype1", "ctype2", "cdelt1", "cdelt2"))), {}),
         Refuse(InputError, "no world coordinate system"), {},
     ),
+    # Headers that sunpy reads without complaint but that would give wrong times or positions (issue 20, 3/4/9/10).
+    "unreadable date": (
+        lambda f, p: (_with_frame(f, 0, _remap(f[0], **{"date-obs": "garbage"})), {}),
+        Refuse(InputError, "frame 0 has no real observation time .*DATE-OBS='garbage'"), {},
+    ),
+    "date in the year 100": (
+        lambda f, p: ([_remap(m, **{"date-obs": "0100" + m.meta["date-obs"][4:]}) for m in f], {}),
+        Refuse(InputError, "frame 0 has no real observation time"), {},
+    ),
+    "one unreadable date among good ones": (
+        lambda f, p: (_with_frame(f, 3, _remap(f[3], **{"date-obs": "2012-13-45T99:99:99"})), {}),
+        Refuse(InputError, "frame 3 has no real observation time"), {},
+    ),
+    "NaN CRVAL1": (
+        lambda f, p: (_with_frame(f, 2, _remap(f[2], crval1=np.nan)), {}),
+        Refuse(InputError, "frame 2 has an unusable world coordinate system: CRVAL1=nan"), {},
+    ),
+    "infinite CRPIX1": (
+        lambda f, p: ([_remap(m, crpix1=np.inf) for m in f], {}), Refuse(InputError, "CRPIX1=inf is not a finite"), {},
+    ),
+    "zero CDELT1": (
+        lambda f, p: ([_remap(m, cdelt1=0.0) for m in f], {}), Refuse(InputError, "frame 0 has an unusable world"), {},
+    ),
+    "NaN CDELT2": (
+        lambda f, p: (_with_frame(f, 1, _remap(f[1], cdelt2=np.nan)), {}), Refuse(InputError, "CDELT2=nan"), {},
+    ),
+    "text in EXPTIME": (
+        lambda f, p: (_with_frame(f, 1, _remap(f[1], exptime="long")), {}),
+        Refuse(InputError, "frame 1 has no usable exposure time .*'long'"), {},
+    ),
+    "RA/DEC coordinates": (
+        lambda f, p: ([_remap(m, ctype1="RA---TAN", ctype2="DEC--TAN", cunit1="deg", cunit2="deg", crval1=180, crval2=30,
+                              cdelt1=1e-4, cdelt2=1e-4) for m in f], {}),  # fmt: skip
+        Refuse(InputError, "frame 0 is in ICRS coordinates .*must be helioprojective"), {},
+    ),
+    "pixel scale of 1e6 arcsec": (
+        lambda f, p: ([_remap(m, cdelt1=1e6, cdelt2=1e6) for m in f], {}), Refuse(InputError, "any solar image"), {},
+    ),
+    "pixels far coarser than the model's": (
+        lambda f, p: ([_remap(m, cdelt1=60.0, cdelt2=60.0) for m in f], {}), Refuse(InputError, "times coarser"), {},
+    ),
+    "1×1-pixel frames": (
+        lambda f, p: ([_remap(m, data=m.data[:1, :1], crpix1=1, crpix2=1) for m in f], {}),
+        Refuse(InputError, "fewer than the 4 × 4 the model can read"), {},
+    ),
+    "width of 1e-9 arcsec": (
+        lambda f, p: (f, {"center": _center(f), "width": 1e-9 * u.arcsec}), Refuse(InputError, "narrower than"), {},
+    ),
+    # Issue 19, 3: a narrower cutout is padded, and padding reads as structure: refused with the reason.
+    "width narrower than the model's field": (
+        lambda f, p: (f, {"center": _center(f), "width": 30 * u.arcsec}),
+        Refuse(InputError, "narrower than the model's field of view .*false positives"), {},
+    ),
+    # Issue 19, 1: intensities must be counts or count rates.
+    "intensities in kelvin": (
+        lambda f, p: ([_remap(m, bunit="K") for m in f], {}), Refuse(InputError, "frame 0 is in K, not counts"), {},
+    ),
+    "unit that is not a unit": (
+        lambda f, p: ([_remap(m, bunit="bananas") for m in f], {}), Refuse(InputError, "BUNIT='bananas'"), {},
+    ),
     "truncated FITS file": (lambda f, p: (_truncated(f, p), {}), Refuse(FileFormatError, "frame02.fits could not"), {}),
     "non-FITS file named .fits": (
         lambda f, p: (_not_fits(f, p), {}), Refuse(FileFormatError, "frame03.fits could not be read as a FITS"), {},
@@ -269,6 +329,8 @@ SEQUENCE_CASES = {
     "missing frame inside a window": (
         lambda f, p: ([*f[:3], *f[4:], _at(f[-1], 24)], {}), Proceed("resampled|interpolat"), {},
     ),
+    # Issue 19, 10: a centre in Stonyhurst coordinates is transformed, silently.
+    "Stonyhurst centre": (lambda f, p: (f, {"center": _center(f).transform_to("heliographic_stonyhurst")}), Proceed(None), {}),
     "field smaller than the model's": (
         lambda f, p: ([_remap(m, data=m.data[:64, :64]) for m in f], {}), Proceed("padded"), {},
     ),
@@ -279,7 +341,8 @@ CLI_CASES = [
     "empty list", "glob matching nothing", "directory without FITS", "one frame", "frames of different shapes",
     "mixed wavelengths", "unsorted times", "duplicated time", "gap longer than a window", "all-NaN frame",
     "negative frame", "all-zero frame", "missing exposure time", "truncated FITS file", "non-FITS file named .fits",
-    "string where a map goes",
+    "string where a map goes", "unreadable date", "one unreadable date among good ones",
+    "zero CDELT1", "RA/DEC coordinates", "pixel scale of 1e6 arcsec", "1×1-pixel frames",
 ]
 
 
@@ -356,6 +419,46 @@ def test_cli_bad_input(case, command, frames, weights_dir, tmp_path, request):
     assert err.startswith(f"sunpy-jets {command}: error: ")
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert not out
+
+
+def _edit_header(path, **cards):
+    from astropy.io import fits
+
+    with fits.open(path, mode="update") as hdul:
+        hdu = next(h for h in hdul if h.is_image and h.header.get("NAXIS") == 2)
+        for key, value in cards.items():
+            hdu.header[key] = value
+
+
+@pytest.mark.parametrize("cards, match", [
+    ({"DATE-OBS": "garbage"}, "no real observation time"),
+    ({"DATE-OBS": "0100-01-01T00:00:00"}, "no real observation time"),
+    ({"CRVAL1": "nan"}, "CRVAL1"),
+    ({"WAVELNTH": "blue"}, "frame03.fits"),
+    ({"EXPTIME": "long"}, "no usable exposure time"),
+])  # fmt: skip
+def test_bad_header_refused_with_the_file_named(cards, match, frames, clf, tmp_path):
+    """A bad header in one file of a folder is refused with that file's name, wherever the check happens."""
+    paths = _save(frames, tmp_path)
+    _edit_header(paths[3], **cards)
+    for data in (str(tmp_path), paths):
+        with pytest.raises(InputError, match=match) as info:
+            clf.predict_proba(data)
+        assert "frame03.fits" in str(info.value)
+
+
+def test_maps_in_count_rates_are_not_divided_again(frames):
+    """Issue 19, 1: ``m / m.exposure_time`` (DN/s) prepares to the same frames as the DN map."""
+    from sunpy_jets.inputs import prepare_sequence
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SunpyJetsWarning)
+        counts = prepare_sequence(frames, CONFIG).frames
+        rates = prepare_sequence([m / m.exposure_time for m in frames], CONFIG).frames
+        no_unit = prepare_sequence([_remap(m, drop=("bunit",)) for m in frames], CONFIG).frames
+    assert frames[0].unit == u.ct and (frames[0] / frames[0].exposure_time).unit == u.ct / u.s
+    torch.testing.assert_close(rates, counts)
+    torch.testing.assert_close(no_unit, counts)
 
 
 def test_cli_predict_good_input_prints_probability(frames, weights_dir, tmp_path):

@@ -93,9 +93,11 @@ def test_cutout_around_center():
     seq = make_aia_sequence(n_frames=3, shape=(400, 400), center=(0, 0) * u.arcsec)
     m = seq[0]
     center = SkyCoord(30 * u.arcsec, -20 * u.arcsec, frame=m.coordinate_frame)
-    with pytest.warns(InputWarning, match="padded"):
-        prepared = prepare_sequence(seq, SMALL3, center=center, width=100 * u.arcsec)
+    prepared = prepare_sequence(seq, SMALL3, center=center)
     assert prepared.frames.shape[-2:] == (64, 64)
+    # A cutout narrower than the model's field would be padded, and padding reads as structure (issue 19, 3).
+    with pytest.raises(InputError, match="narrower than the model's field of view"):
+        prepare_sequence(seq, SMALL3, center=center, width=100 * u.arcsec)
     assert abs(prepared.center.Tx.to_value(u.arcsec) - 30) < 1
     assert abs(prepared.center.Ty.to_value(u.arcsec) + 20) < 1
     ll, ur = prepared.bounding_box

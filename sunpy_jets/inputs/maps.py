@@ -106,7 +106,7 @@ def _map_from_array(data, celestial_wcs: WCS, meta: dict, time: Time, unit):
 
 
 def _raw_maps(data) -> Iterator:
-    """Yield maps from any accepted input, reading files lazily; no validation yet."""
+    """Yield ``(map, file or None)`` from any accepted input, reading files lazily; no validation yet."""
     if isinstance(data, np.ndarray):
         raise InputTypeError(
             f"a bare {data.ndim}-D array has no times or coordinates; give {_ACCEPTED} "
@@ -115,22 +115,26 @@ def _raw_maps(data) -> Iterator:
     if type(data).__module__.startswith("torch"):
         raise InputTypeError(f"a tensor has no times or coordinates; give {_ACCEPTED}")
     if isinstance(data, sunpy.map.MapSequence):
-        yield from data.maps
+        for m in data.maps:
+            yield m, None
     elif isinstance(data, sunpy.map.GenericMap):
-        yield data
+        yield data, None
     elif isinstance(data, NDCubeSequence):
-        yield from _maps_from_ndcube_sequence(data)
+        for m in _maps_from_ndcube_sequence(data):
+            yield m, None
     elif isinstance(data, NDCube):
-        yield from _maps_from_ndcube(data)
+        for m in _maps_from_ndcube(data):
+            yield m, None
     elif isinstance(data, (str, Path)):
         for path in expand_path_argument(data):
-            yield read_fits(path)
+            yield read_fits(path), path
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
         for i, item in enumerate(data):
             if isinstance(item, sunpy.map.GenericMap):
-                yield item
+                yield item, None
             elif isinstance(item, (str, Path)):
-                yield read_fits(Path(item).expanduser())
+                path = Path(item).expanduser()
+                yield read_fits(path), path
             else:
                 raise InputTypeError(f"item {i} of the input is a {type(item).__name__}; items must be sunpy maps or FITS paths")
     else:
@@ -181,8 +185,15 @@ def iter_maps(data, *, instrument: str | None = None, wavelength: u.Quantity | N
     if wavelength is not None and not (isinstance(wavelength, u.Quantity) and wavelength.unit.physical_type == "length"):
         raise InputTypeError(f"wavelength must be a length Quantity such as 304 * u.AA, not {wavelength!r}")
     checker = SequenceChecker(need_exposure=need_exposure, instrument=instrument, wavelength=wavelength)
-    for m in _raw_maps(data):
-        yield checker(m)
+    for m, source in _raw_maps(data):
+        try:
+            checked = checker(m)
+        except InputError as e:
+            if source is None:
+                raise
+            # Name the file: "frame 3" alone does not say which of a folder's files to look at.
+            raise type(e)(f"{source}: {e}") from e
+        yield checked
     if checker.count == 0:
         raise InputError("the input holds no frames: give at least two")
 

@@ -31,6 +31,7 @@ from astropy.time import Time
 
 from ..exceptions import InputError, InputTypeError, InputWarning
 from ._cadence import FOV_TOLERANCE, SCALE_TOLERANCE, CadenceGrid
+from ._checks import exposure_divisor, frame_coordinate
 from ._notes import preprocessing_notes
 from .maps import load_maps
 from ..model.config import JetModelConfig
@@ -45,6 +46,13 @@ __all__ = [
     "check_angle",
 ]
 
+
+#: The largest grid, in model pixels per side, a frame may need at the model's pixel scale.
+MAX_GRID = 8192
+#: Frame pixels may be at most this many times coarser than the model's.
+MAX_UPSAMPLING = 4.0
+#: The data must cover at least 1/MIN_FIELD_DIVISOR of the model's grid on each axis.
+MIN_FIELD_DIVISOR = 8
 
 
 def _warn(message):
@@ -199,17 +207,23 @@ class FramePreprocessor:
         ny, nx = m.data.shape
         scale = np.array([m.scale.axis1.to_value(u.arcsec / u.pix), m.scale.axis2.to_value(u.arcsec / u.pix)])
         target = config.pixel_scale.to_value(u.arcsec / u.pix)
+        self._check_scale(scale, target, nx, ny)
         self.padded = False
 
         if center is not None:
-            if not isinstance(center, SkyCoord):
-                raise InputTypeError(f"center must be a SkyCoord, not {type(center).__name__}")
+            center = frame_coordinate(center, m)
             width = config.fov if width is None else width
             size = check_angle(width, "width", allow_pair=True) * np.ones(2)
             if np.any(size > config.fov * (1 + FOV_TOLERANCE)):
                 raise InputError(
                     f"width {width} is larger than the model's field of view {config.fov}; "
                     "use JetClassifier.detect or scan for larger fields"
+                )
+            if np.any(size < config.fov * (1 - FOV_TOLERANCE)):
+                raise InputError(
+                    f"width {width} is narrower than the model's field of view {config.fov}: the model reads its whole "
+                    "field, and padding a narrower cutout reads as structure (false positives); leave width out to "
+                    "cut out the model's field around the centre"
                 )
             try:
                 cx, cy = (float(v) for v in m.wcs.world_to_pixel(center))
@@ -249,6 +263,7 @@ class FramePreprocessor:
             self.resize_to = (int(shape[1]), int(shape[0]))
             pooled_shape = shape
         self.data_shape = (int(pooled_shape[1]), int(pooled_shape[0]))  # (h, w) of the data at model scale
+        self._check_field(self.data_shape)
         if full_frame:
             self.grid_shape = self.data_shape
         else:
@@ -271,6 +286,34 @@ class FramePreprocessor:
         self._n_outside = int((self.y1 - self.y0) * (self.x1 - self.x0) - np.prod(covered / scale).round())
         #: Running count of NaN/Inf pixels met inside the region (reported by the caller).
         self.n_missing = 0
+
+    def _check_scale(self, scale, target, nx, ny):
+        """Refuse pixels too coarse for the model and grids too large to allocate, before any allocation."""
+        scale = np.abs(scale)
+        coarse = float(np.max(scale / target))
+        if coarse > MAX_UPSAMPLING:
+            raise InputError(
+                f"the frames' pixels ({np.max(scale):.3g}″) are {coarse:.3g} times coarser than the model's "
+                f"({target:.3g}″); the model cannot see jets at this resolution (at most {MAX_UPSAMPLING:g} times "
+                "coarser is accepted): check CDELT1/CDELT2 or give full-resolution frames"
+            )
+        grid = np.array([nx, ny]) * scale / target
+        if np.any(grid > MAX_GRID):
+            raise InputError(
+                f"at the model's pixel scale ({target:.3g}″) the frame would need a {grid[0]:.0f} × {grid[1]:.0f} "
+                f"grid, more than {MAX_GRID} pixels per side: check CDELT1/CDELT2 (now {scale[0]:.3g}″, "
+                f"{scale[1]:.3g}″)"
+            )
+
+    def _check_field(self, shape):
+        """Refuse data covering too few model pixels to be read (a 1×1 frame, a tiny cutout), before allocating."""
+        smallest = max(2, self.config.image_size // MIN_FIELD_DIVISOR)
+        if min(shape) < smallest:
+            raise InputError(
+                f"the data cover {shape[1]} × {shape[0]} pixels at the model's pixel scale, fewer than the "
+                f"{smallest} × {smallest} the model can read (its grid is {self.config.image_size} pixels): "
+                "give larger frames"
+            )
 
     def _cut(self, data: np.ndarray) -> np.ndarray:
         ny, nx = data.shape
@@ -307,7 +350,9 @@ class FramePreprocessor:
         x = torch.from_numpy(np.ascontiguousarray(self._cut(np.asarray(m.data)), dtype=np.float32))
         x = self._pool(x)
         if self.config.exposure_normalize:
-            x = x / float(m.meta["exptime"])
+            divisor = exposure_divisor(m)  # 1 for maps already in DN/s (m / m.exposure_time)
+            if divisor != 1.0:
+                x = x / divisor
         if self.resize_to is not None:
             fill = torch.nanmedian(x) if torch.isfinite(x).any() else torch.tensor(0.0)
             mode = "area" if self.resize_to[0] < x.shape[0] else "bilinear"

@@ -47,7 +47,7 @@ import sunpy.map
 from ..events.detection import events_from_windows
 from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from ..inputs._cadence import grid_emitters
-from ..inputs._checks import SequenceChecker
+from ..inputs._checks import SequenceChecker, observation_time
 from ..inputs._files import expand_path_argument, read_fits
 from ..inputs._notes import preprocessing_notes
 from .tiling import DEFAULT_MAX_RADIUS
@@ -116,9 +116,12 @@ def _read_times(paths):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 header = _image_header(path)
-                # A 1×1 stand-in for the pixels: the time comes from the header exactly as sunpy.map.Map(path).date.
-                date = sunpy.map.Map((np.zeros((1, 1), dtype=np.float32), header)).date
+                # A 1×1 stand-in for the pixels: the time comes from the header exactly as sunpy.map.Map(path).date,
+                # and is refused (not replaced by "now") as every other reader refuses it.
+                date = observation_time(sunpy.map.Map((np.zeros((1, 1), dtype=np.float32), header)), where=str(path))
             out.append((path, date, ""))
+        except InputError as e:
+            out.append((path, None, str(e)))
         except Exception as e:  # noqa: BLE001 - any unreadable file is reported, whatever the reason
             out.append((path, None, f"header could not be read: {e}"))
     return out
