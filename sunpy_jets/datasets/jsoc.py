@@ -339,7 +339,7 @@ class _ServerTrouble(DownloadError):
     """JSOC itself failed (an HTTP error, no answer): no point in asking it for the next label."""
 
 
-class _jsoc_server:  # noqa: N801 (used like a function: ``with _jsoc_server(url) as fetch_url``)
+class _jsoc_server:  # used like a function: ``with _jsoc_server(url) as fetch_url``
     """
     Point drms (and so sunpy's ``JSOCClient``) at ``jsoc_url`` for a ``with`` block; give the ``jsoc_fetch`` URL.
 
@@ -574,7 +574,7 @@ def _wait_for_export(request, label_id, timeout_s, poll_s):
         delay = min(2 * delay, poll_s)
     if not request.has_succeeded(skip_update=True):
         try:
-            request.data  # drms raises the server's error message for a failed export
+            _ = request.data  # drms raises the server's error message for a failed export
             reason = f"status {request.status}"
         except drms.DrmsExportError as exc:
             reason = str(exc)

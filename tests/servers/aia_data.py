@@ -162,7 +162,7 @@ class FrameLibrary:
             col = float(header["CRPIX1"]) - 1 + (float(x) - float(header.get("CRVAL1", 0.0))) / scale
             row = float(header["CRPIX2"]) - 1 + (float(y) - float(header.get("CRVAL2", 0.0))) / scale
             h, w = shape
-            r0, c0 = int(round(row - (h - 1) / 2)), int(round(col - (w - 1) / 2))
+            r0, c0 = round(row - (h - 1) / 2), round(col - (w - 1) / 2)
             out = np.zeros(shape, dtype=np.float32)
             rr = slice(max(r0, 0), min(r0 + h, data.shape[0]))
             cc = slice(max(c0, 0), min(c0 + w, data.shape[1]))
@@ -183,7 +183,7 @@ class FrameLibrary:
         """
         from sunpy.coordinates import get_earth
 
-        shape = (max(1, int(round(float(height) / _SCALE))), max(1, int(round(float(width) / _SCALE))))
+        shape = (max(1, round(float(height) / _SCALE)), max(1, round(float(width) / _SCALE)))
         t_rec = Time(t_rec)
         data, exptime = self.pixels(source, x, y, shape, float(offset_s))
         data = np.clip(np.round(data), 0, 16383).astype(np.int16)

@@ -53,6 +53,7 @@ def _hek_session():
 def hek_server(_hek_session):
     """The HEK stand-in; ``Fido.search(..., a.hek.CJ)`` asks it during the test."""
     _hek_session.requests.clear()
-    _hek_session.delay = 0.0
+    _hek_session.delay, _hek_session.page_size = 0.0, 100
     with _hek_session.fido():
         yield _hek_session
+    _hek_session.page_size = 100

@@ -214,7 +214,7 @@ class JSOCStandIn(StandInServer):
 
     def _rs_list(self, query):
         try:
-            times, wave, segment = self._parse_recordset(query.get("ds", ""))
+            times, wave, _ = self._parse_recordset(query.get("ds", ""))
         except ValueError as exc:
             return {"status": 1, "error": str(exc)}
         names = [k[0] for k in _KEYWORDS] if query.get("key", "") in ("**ALL**", "") else query["key"].split(",")
