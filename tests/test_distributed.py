@@ -202,3 +202,17 @@ def test_predict_proba_scan_and_dask_share_one_engine(client, classifier, observ
         warnings.simplefilter("ignore", InputWarning)  # resampled to the model cadence; longer than one window
         p = classifier.predict_proba(run)
     np.testing.assert_allclose(p, windows["probability"].max(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("date", ["garbage", "0100-01-01T00:00:00"])
+def test_file_without_a_real_time_is_reported(client, classifier, observation, tmp_path, date):
+    """An unreadable DATE-OBS (sunpy would put 'now' in its place) lists the file in failed_files (issue 20, 3)."""
+    bad = tmp_path / "bad_date.fits"
+    shutil.copy(observation[3], bad)
+    with fits.open(bad, mode="update") as hdul:
+        hdul[1].header["DATE-OBS"] = date
+    with pytest.warns(InputWarning):
+        result = scan_files(observation[:12] + [str(bad)], classifier, client=client, chunk_size=4, progress=False)
+    failed = dict(zip(result.failed_files["path"], result.failed_files["reason"]))
+    assert set(failed) == {str(bad)}
+    assert "no real observation time" in failed[str(bad)] and str(bad) in failed[str(bad)]
