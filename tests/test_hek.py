@@ -183,8 +183,11 @@ def test_real_flare_and_ar_responses():
     hgs = load_hek_records(realdata_path("sunpy_sunpy", "hek", "test_query_multiple_operators.response.json"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HEKFormatWarning)
-        with pytest.raises(HEKFormatError, match="record 0: coordinates are UTC-HGS-TOPO"):
+        # flare records are not jets (issue 19 item 2); as CJ records their HGS coordinates are refused
+        with pytest.raises(HEKFormatError, match="none of the 7 HEK record.*7 FL"):
             JetEvents.from_hek(hgs)
+        with pytest.raises(HEKFormatError, match="record 0: coordinates are UTC-HGS-TOPO"):
+            JetEvents.from_hek([{**record, "event_type": "CJ"} for record in hgs])
 
 
 def test_load_from_hektable_uses_raw():

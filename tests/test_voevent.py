@@ -77,4 +77,6 @@ def test_read_voevent_bad_file(tmp_path):
 def test_write_voevent_atomic_name(tmp_path):
     record = {**make_events().to_hek()[0], "kb_archivid": "ivo://helio-informatics.org/CJ_a b:c"}
     path = write_voevent(record, tmp_path)
-    assert path.name == "CJ_a_b_c.xml" and [p.name for p in tmp_path.iterdir()] == ["CJ_a_b_c.xml"]
+    # named after the IVORN plus a hash of the document, so different events never share a name (issue 20 item 1)
+    assert path.name.startswith("CJ_a_b_c_") and [p.name for p in tmp_path.iterdir()] == [path.name]
+    assert write_voevent(record, tmp_path) == path and len(list(tmp_path.iterdir())) == 1

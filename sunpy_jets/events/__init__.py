@@ -17,6 +17,8 @@ from .hek import (
 from .localization import JetCube, cube_from_maps, segment_jets
 from .properties import JetMeasurement, measure_jet
 from .refine import jets_table, localize_events
+from .matching import EventMatch, match_events
+from .provenance import hek_provenance, set_hek_provenance
 from .table import JetEvents
 from .voevent import read_voevent, voevent_bytes, write_voevent
 
@@ -24,6 +26,10 @@ __all__ = [
     "JetEvents",
     "events_from_windows",
     "localize_events",
+    "match_events",
+    "EventMatch",
+    "set_hek_provenance",
+    "hek_provenance",
     "jets_table",
     "segment_jets",
     "cube_from_maps",

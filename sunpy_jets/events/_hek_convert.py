@@ -8,7 +8,12 @@ The HEK methods of `~sunpy_jets.events.JetEvents` delegate here: ``to_hek`` to `
 here as well. Checking and normalising one record at a time is `sunpy_jets.events`'s job.
 """
 
+import hashlib
 import json
+import os
+import re
+import warnings
+from collections import Counter
 
 import numpy as np
 
@@ -19,7 +24,7 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
-from ..exceptions import HEKFormatError, InputError
+from ..exceptions import HEKFormatError, HEKFormatWarning, InputError
 from ._columns import PROPERTY_COLUMNS, SKELETON_FIELDS, plain_value, property_from_record, property_records
 from .hek import ARCHIVIST_FIELDS, format_hek_time, normalize_hek_record
 from ..version import version as _package_version
@@ -37,6 +42,10 @@ __all__ = [
     "hek_json_text",
     "read_stored_block",
     "decode_meta",
+    "only_jets",
+    "set_provenance",
+    "configured_provenance",
+    "PROVENANCE_ENV",
 ]
 
 BOX_COLUMNS = ("boundbox_c1ll", "boundbox_c2ll", "boundbox_c1ur", "boundbox_c2ur")
@@ -101,6 +110,7 @@ def records_from_table(table, overrides, *, test, time_precision):
     fmt = lambda time: format_hek_time(time, precision=time_precision)  # noqa: E731
     extra = [name for name in table.colnames if name not in CORE_COLUMNS and name not in PROPERTY_COLUMNS]
     measured = [name for name in table.colnames if name in PROPERTY_COLUMNS]
+    configured = configured_provenance()
     records = []
     for index, row in enumerate(table):
         values = {key: meta[key] for key in meta if key.startswith(("frm_", "obs_", "event_"))}
@@ -135,23 +145,23 @@ def records_from_table(table, overrides, *, test, time_precision):
                 + ("" if probability is None else f" (peak window probability {probability:.3f})")
             ),
             "frm_name": name,
-            "frm_institute": str(values.get("frm_institute", "sunpy_jets")),
+            "frm_institute": str(values.get("frm_institute") or configured.get("frm_institute", "sunpy_jets")),
             "frm_humanflag": "true" if _flag(values.get("frm_humanflag", False)) else "false",
-            "frm_identifier": str(values.get("frm_identifier", name)),
+            "frm_identifier": str(values.get("frm_identifier") or configured.get("frm_identifier", name)),
             "frm_paramset": str(values.get("frm_paramset") or _paramset(meta)),
             "frm_daterun": fmt(row_daterun),
-            "frm_contact": str(values.get("frm_contact", f"{PROJECT_URL}/issues")),
-            "frm_url": str(values.get("frm_url", PROJECT_URL)),
+            "frm_contact": str(values.get("frm_contact") or configured.get("frm_contact", f"{PROJECT_URL}/issues")),
+            "frm_url": str(values.get("frm_url") or configured.get("frm_url", PROJECT_URL)),
             "frm_versionnumber": values.get("frm_versionnumber"),
             "obs_observatory": str(values.get("obs_observatory", "SDO")),
-            "obs_instrument": str(values.get("obs_instrument", "AIA")),
+            "obs_instrument": _instrument(values.get("obs_instrument", "AIA")),
             "obs_channelid": str(values.get("obs_channelid", "304")),
             "obs_meanwavel": float(wavelength.to_value(u.AA)),
             "obs_wavelunit": "angstrom",
             **dict.fromkeys(ARCHIVIST_FIELDS, ""),
         }
         record.update(property_records({column: plain_value(row[column]) for column in measured}))
-        record["kb_archivid"] = str(values.get("kb_archivid") or _ivorn(name, row_daterun, start, index))
+        record["kb_archivid"] = str(values.get("kb_archivid") or _ivorn(name, row_daterun, start, index, record))
         for name_, value in values.items():
             if name_ not in record and name_ in extra:
                 record[name_] = value
@@ -215,6 +225,7 @@ def table_from_records(records, *, columns):
         A record is malformed, not in helioprojective arcseconds, has a box of zero size, or an extra
         numeric field holds something else.
     """
+    records = only_jets(records)
     clean = [normalize_hek_record(record, index=index) for index, record in enumerate(records)]
     for index, record in enumerate(clean):
         if record["event_coordsys"] != "UTC-HPC-TOPO" or record["event_coordunit"] != "arcsec":
@@ -259,6 +270,8 @@ def table_from_records(records, *, columns):
     if columns is None:
         columns = {name: ("quantity:Angstrom" if name == "obs_meanwavel" else "bool" if name == "frm_humanflag"
                           else "str") for name in _PROVENANCE_COLUMNS if any(name in r for r in clean)}
+        if any("localized" in record for record in clean):
+            columns["localized"] = "bool"
         if any(record.get("skel_chaincode") for record in clean):
             columns.update({name: "str" if name in ("skel_chaincode", "chaincodetype") else "float"
                             for name in SKELETON_FIELDS})
@@ -277,6 +290,32 @@ def table_from_records(records, *, columns):
         else:
             table[name] = ["" if value is None else str(value) for value in values]
     return table
+
+
+def only_jets(records):
+    """
+    The coronal-jet (``event_type`` ``CJ``) records of a list; the others are left out with one warning.
+
+    Raises
+    ------
+    `~sunpy_jets.exceptions.HEKFormatError`
+        There are records but none is a coronal jet.
+    """
+    kinds = [str(record.get("event_type", "")).split(":", 1)[0].strip().upper() if isinstance(record, dict) else ""
+             for record in records]
+    others = Counter(kind or "(none)" for kind in kinds if kind != "CJ")
+    if not others:
+        return list(records)
+    counts = ", ".join(f"{n} {kind}" for kind, n in others.most_common())
+    jets = [record for record, kind in zip(records, kinds) if kind == "CJ"]
+    if not jets:
+        raise HEKFormatError(
+            f"none of the {len(records)} HEK record(s) is a coronal jet (event_type 'CJ'): they are {counts}; "
+            "query the HEK for coronal jets (a.hek.CJ) or select the CJ rows"
+        )
+    warnings.warn(f"{sum(others.values())} HEK record(s) that are not coronal jets were left out ({counts}); "
+                  f"{len(jets)} CJ record(s) kept", HEKFormatWarning, stacklevel=4)
+    return jets
 
 
 def column_kind(column):
@@ -419,6 +458,45 @@ def _encode_meta(meta):
     return out
 
 
+#: Environment variables that set the HEK provenance of every export (``JetEvents.to_hek``).
+PROVENANCE_ENV = {
+    "frm_institute": "SUNPY_JETS_FRM_INSTITUTE",
+    "frm_contact": "SUNPY_JETS_FRM_CONTACT",
+    "frm_identifier": "SUNPY_JETS_FRM_IDENTIFIER",
+    "frm_url": "SUNPY_JETS_FRM_URL",
+}
+_CONFIGURED = {}
+
+
+def set_provenance(**values):
+    """Set (a value) or clear (`None`) the session's HEK provenance; see ``sunpy_jets.events.set_hek_provenance``."""
+    unknown = set(values) - set(PROVENANCE_ENV)
+    if unknown:
+        raise InputError(f"unknown provenance field(s) {sorted(unknown)}; give {', '.join(PROVENANCE_ENV)}")
+    for key, value in values.items():
+        if value is None:
+            _CONFIGURED.pop(key, None)
+        elif not isinstance(value, str) or not value.strip():
+            raise InputError(f"{key} must be a non-empty string, not {value!r}")
+        else:
+            _CONFIGURED[key] = value.strip()
+    return configured_provenance()
+
+
+def configured_provenance():
+    """The HEK provenance set for this session, over the environment variables."""
+    out = {key: os.environ[env].strip() for key, env in PROVENANCE_ENV.items() if os.environ.get(env, "").strip()}
+    out.update(_CONFIGURED)
+    return out
+
+
+def _instrument(value):
+    """The HEK's instrument name: sunpy's ``AIA 4``/``AIA_4`` (the telescope number) is ``AIA``."""
+    text = str(value).strip()
+    first = re.split(r"[\s_]+", text)[0] if text else "AIA"
+    return "AIA" if first.upper() == "AIA" else text
+
+
 def _flag(value):
     if isinstance(value, str):
         return value.strip().lower() in ("t", "true", "1", "yes")
@@ -438,8 +516,11 @@ def _paramset(meta):
     return " ".join(parts) or f"sunpy_jets={_package_version}"
 
 
-def _ivorn(frm_name, daterun, start, index):
+def _ivorn(frm_name, daterun, start, index, record):
+    """export_event.pro's IVORN, ending in a hash of the record, so that two different events never share one."""
     safe = "".join(char if char.isalnum() or char in "-_" else "-" for char in frm_name).strip("-") or "sunpy_jets"
+    safe = safe[:40]
     stamp = Time(daterun).utc.strftime("%Y%m%d_%H%M%S")
     suffix = Time(start).utc.strftime("%Y%m%dT%H%M%S")
-    return f"ivo://helio-informatics.org/CJ_{safe}_{stamp}_{suffix}_{index}"
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:8]
+    return f"ivo://helio-informatics.org/CJ_{safe}_{stamp}_{suffix}_{index}_{digest}"

@@ -38,6 +38,8 @@ TARGET_SCALE = 1.2
 _HALF_SPAN = 20
 #: Shortest jet kept (arcsec): the shortest catalogued jets are about 10 Mm (14″).
 MIN_HEIGHT = 10.0
+#: Narrowest jet kept (arcsec): catalogued jets are at least about 3 Mm (4″) wide.
+MIN_WIDTH = 3.0
 
 
 @dataclass
@@ -255,7 +257,7 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
             frame=cube.frame,
         )
         jet = measure_jet(sub, mask, excess=excess[region])
-        if jet is None or jet.height < max(min_aspect * jet.width, 5 * cube.scale, MIN_HEIGHT):
+        if jet is None or jet.width < MIN_WIDTH or jet.height < max(min_aspect * jet.width, 5 * cube.scale, MIN_HEIGHT):
             continue
         if not jet.speed > 0:  # no front rising over three frames or more: a brightening, not an outflow
             continue

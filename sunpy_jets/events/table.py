@@ -460,7 +460,12 @@ class JetEvents:
         ...     len(JetEvents.read(path))
         0
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise InputTypeError(f"path must be a file or folder path, not {type(path).__name__}")
         path = Path(path)
+        voevents = _voevent_paths(path)
+        if voevents is not None:
+            return cls.from_hek(voevents)
         records = load_hek_records(path)
         stored = read_stored_block(path)
         if stored is None:
@@ -511,11 +516,29 @@ class JetEvents:
         >>> str(events[0]["frm_name"]), bool(events[0]["frm_humanflag"]), bool(events["event_probability"].mask[0])
         ('asainz', True, True)
         """
+        if isinstance(source, (str, os.PathLike)) and _voevent_paths(Path(source)) is not None:
+            source = _voevent_paths(Path(source))
+        if isinstance(source, (list, tuple)) and source and all(isinstance(item, (str, os.PathLike)) for item in source):
+            from .voevent import read_voevent
+
+            source = [read_voevent(item) for item in source]
         records = load_hek_records(source)
         return _from_records(records, meta={}, columns=None)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
+def _voevent_paths(path):
+    """The VOEvent files ``path`` names (an ``.xml`` file, or a folder holding some), or `None`."""
+    if path.is_dir():
+        found = sorted(path.glob("*.xml"))
+        if not found:
+            raise InputError(f"{path} is a folder without VOEvent .xml files; give a JSON file or a folder of VOEvents")
+        return found
+    if path.suffix.lower() == ".xml":
+        return [path]
+    return None
+
+
 def _empty_table():
     empty_time = Time(np.zeros(0), format="mjd", scale="utc")
     empty_time.format = "isot"

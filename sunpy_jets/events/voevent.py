@@ -7,6 +7,7 @@ A document holds ``Who`` (contact, date), ``What`` (description, optional parame
 (``Inference probability``, concept, event type). It is built with lxml, so free text is escaped.
 """
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -25,6 +26,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {"voe": VOE, "stc": STC, "lmsal": LMSAL, "xsi": XSI}
 SCHEMA_LOCATION = f"{VOE} http://www.lmsal.com/helio-informatics/VOEvent-v1.1.xsd"
 CONCEPTS = {"CJ": "CoronalJet"}
+_STEM_LENGTH = 120  # file names stay well below the usual 255-byte limit
 
 _DATA = ("OBS_Observatory", "OBS_ChannelID", "OBS_Instrument", "OBS_MeanWavel", "OBS_WavelUnit")
 _METHOD = ("FRM_Name", "FRM_DateRun", "FRM_HumanFlag", "FRM_Institute", "FRM_Contact", "FRM_Identifier",
@@ -171,8 +173,9 @@ def write_voevent(record, directory, *, event_type="CJ"):
     """
     Write one HEK record as a VOEvent XML file, atomically.
 
-    The file is named after the record's IVORN (``kb_archivid``), like ``export_event.pro``:
-    ``{CODE}_{FRMName}_{time}{suffix}.xml``.
+    The file is named after the record's IVORN (``kb_archivid``), like ``export_event.pro``, followed by the
+    first 12 hex digits of the SHA-256 of the document: ``{CODE}_{FRMName}_{time}{suffix}_{hash}.xml``. So
+    two different events never share a file name, and writing an event again rewrites its own file only.
 
     Parameters
     ----------
@@ -203,8 +206,11 @@ def write_voevent(record, directory, *, event_type="CJ"):
     """
     content = voevent_bytes(record, event_type=event_type)
     stem = str(record["kb_archivid"]).rsplit("/", 1)[-1]
-    stem = re.sub(r"[^A-Za-z0-9_.+-]", "_", stem).strip("._") or "event"
-    path = Path(directory) / f"{stem}.xml"
+    stem = re.sub(r"[^A-Za-z0-9_.+-]", "_", stem).strip("._")[:_STEM_LENGTH] or "event"
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    path = Path(directory) / f"{stem}_{digest}.xml"
+    if path.exists() and path.read_bytes() != content:  # pragma: no cover - a 48-bit hash collision
+        raise HEKFormatError(f"{path} exists and holds another event; not replaced")
     return atomic_write_bytes(path, content)
 
 

@@ -20,6 +20,7 @@ Fields of view larger than the model's are tiled (see `sunpy_jets.scanning`).
 """
 
 import itertools
+import re
 from collections.abc import Iterator
 
 from tqdm.auto import tqdm
@@ -159,7 +160,7 @@ def provenance(clf, table) -> dict:
     >>> from astropy.table import QTable
     >>> from sunpy_jets import JetClassifier
     >>> from sunpy_jets.scanning import provenance
-    >>> table = QTable(meta={"observatory": "SDO", "instrument": "AIA_4", "wavelength": 304 * u.AA})
+    >>> table = QTable(meta={"observatory": "SDO", "instrument": "AIA 4", "wavelength": 304 * u.AA})
     >>> meta = provenance(JetClassifier(), table)
     >>> meta["obs_instrument"], meta["obs_channelid"], meta["model_name"]
     ('AIA', '304', 'sunpy_jets')
@@ -174,7 +175,7 @@ def provenance(clf, table) -> dict:
     if table.meta.get("observatory"):
         meta["obs_observatory"] = table.meta["observatory"]
     if table.meta.get("instrument"):
-        meta["obs_instrument"] = table.meta["instrument"].split("_")[0]
+        meta["obs_instrument"] = re.split(r"[_\s]+", str(table.meta["instrument"]).strip())[0]
     if wavelength is not None:
         meta["obs_channelid"] = f"{wavelength.to_value(u.AA):g}"
         meta["obs_meanwavel"] = wavelength.to(u.AA)

@@ -1,0 +1,176 @@
+"""One event per jet: segmentation inside flagged windows, jet properties, and their HEK round trips."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import astropy.units as u
+from astropy.time import Time
+
+from sunpy_jets.events import (
+    JetEvents,
+    cube_from_maps,
+    localize_events,
+    match_events,
+    read_voevent,
+    segment_jets,
+    set_hek_provenance,
+)
+from sunpy_jets.exceptions import HEKFormatError, HEKFormatWarning
+from sunpy_jets.synthetic import JetEvent, JetParameters, make_observation
+
+from conftest import realdata_path
+
+OPTIONS = dict(duration=30 * u.min, n_distractors=0, shape=(200, 200), scale=1.2 * u.arcsec / u.pix,
+               bad_frame_rate=0, seed=4)
+
+
+def _params(pa, height=60, speed=150, width=6):
+    return JetParameters(speed=speed * u.km / u.s, width=width * u.Mm, height=height * u.Mm, duration=8 * u.min,
+                         position_angle=pa * u.deg)
+
+
+@pytest.fixture(scope="module")
+def two_jets():
+    """Two jets 90″ apart starting 48 s apart, and a third at the first one's base 14 minutes later."""
+    empty = make_observation(jets=[], **OPTIONS)
+    centre = empty[0].center
+    from astropy.coordinates import SkyCoord
+
+    left = SkyCoord(centre.Tx - 50 * u.arcsec, centre.Ty - 40 * u.arcsec, frame=centre.frame)
+    right = SkyCoord(centre.Tx + 40 * u.arcsec, centre.Ty - 40 * u.arcsec, frame=centre.frame)
+    jets = [JetEvent(_params(0), left, empty.times[5]), JetEvent(_params(10), right, empty.times[7]),
+            JetEvent(_params(350), left, empty.times[40])]
+    return make_observation(jets=jets, lazy=False, **OPTIONS)
+
+
+def _closest(found, jet):
+    return min(found, key=lambda j: j.base.separation(jet.base).to_value(u.arcsec) / 10
+               + abs((j.start_time - jet.start_time).to_value(u.min)))
+
+
+def test_segment_separates_jets_in_space_and_time(two_jets):
+    found = segment_jets(cube_from_maps(two_jets.maps))
+    assert len(found) == 3
+    for jet in two_jets.jets:
+        best = _closest(found, jet)
+        # a base lit twice within the background's 16 minutes is found less exactly (known limitation)
+        assert best.base.separation(jet.base) < 20 * u.arcsec
+        assert abs((best.start_time - jet.start_time).to_value(u.min)) <= 1.5
+
+
+def test_properties_close_to_truth(two_jets):
+    found = segment_jets(cube_from_maps(two_jets.maps))
+    jet = two_jets.jets[0]
+    best = _closest(found, jet)
+    height = jet.parameters.height.to_value(u.km) / jet.km_per_arcsec
+    assert abs(best.height - height) / height < 0.35
+    assert abs(best.speed - 150) / 150 < 0.4 and best.speed_error > 0
+    assert 3 < best.width < 25
+    assert abs(((best.position_angle - 0) + 180) % 360 - 180) < 20
+    assert best.spine.shape[1] == 2 and len(best.spine) >= 3
+
+
+def test_localize_events_gives_one_event_per_jet_timed_by_frames(two_jets):
+    maps = two_jets.maps
+    centre = maps[0].center
+    coarse = JetEvents.from_columns(start=maps[0].date.reshape(1), end=maps[-1].date.reshape(1), probability=[0.8],
+                                    tx=centre.Tx.reshape(1), ty=centre.Ty.reshape(1), width=230 * u.arcsec)
+    events = localize_events(coarse, maps)
+    assert len(events) == 3 and all(events["localized"])
+    starts = sorted((events["event_starttime"] - maps[0].date).to_value(u.s))
+    # timed by the jets' frames (multiples of the 24 s cadence), not by the coarse event's edges
+    assert starts[0] > 0 and np.allclose(np.array(starts) / 24, np.round(np.array(starts) / 24), atol=1e-3)
+    for name in ("outflow_length", "outflow_width", "outflow_speed", "outflow_openingangle", "jet_position_angle"):
+        assert isinstance(events[name], u.Quantity) and np.all(np.isfinite(events[name][:2]))
+    width = events["boundbox_c1ur"] - events["boundbox_c1ll"]
+    assert np.all(width < 150 * u.arcsec)
+
+
+def test_properties_survive_hek_voevent_and_json(two_jets, tmp_path):
+    maps = two_jets.maps
+    centre = maps[0].center
+    coarse = JetEvents.from_columns(start=maps[0].date.reshape(1), end=maps[-1].date.reshape(1), probability=[0.8],
+                                    tx=centre.Tx.reshape(1), ty=centre.Ty.reshape(1), width=230 * u.arcsec)
+    events = localize_events(coarse, maps)
+    records = events.to_hek()
+    assert records[0]["outflow_lengthunit"] == "km" and records[0]["outflow_speedunit"] == "km/s"
+    assert records[0]["skel_chaincode"] and records[0]["event_peaktime"]
+    paths = events.to_voevent(tmp_path / "voe", frm_contact="me@example.org")
+    back = JetEvents.read(tmp_path / "voe")  # one call for a folder of our own VOEvents
+    again = JetEvents.read(events.write(tmp_path / "events.json"))
+    for other in (back, again):
+        assert len(other) == len(events)
+        for name in ("outflow_length", "outflow_width", "outflow_speed", "outflow_length_error", "jet_duration"):
+            assert u.allclose(other[name], events[name], rtol=1e-9, equal_nan=True), name
+        assert list(other["skel_chaincode"]) == list(events["skel_chaincode"])
+        assert np.all(other["event_peaktime"] == events["event_peaktime"])
+        assert u.allclose(other["event_coord"].Tx, events["event_coord"].Tx)
+        assert list(other["localized"]) == list(events["localized"])
+    assert JetEvents.read(paths[0])["event_probability"][0] == pytest.approx(0.8)
+
+
+def test_voevent_names_unique_for_events_with_one_start(tmp_path):
+    start = Time(["2011-01-20T09:00:00"] * 20)
+    events = JetEvents.from_columns(start=start, end=start + 5 * u.min, probability=np.linspace(0.5, 0.9, 20),
+                                    tx=np.arange(20) * u.arcsec, ty=np.zeros(20) * u.arcsec, width=50 * u.arcsec)
+    first = events[:10].to_voevent(tmp_path)
+    second = events[10:].to_voevent(tmp_path)  # a second call in the same second
+    paths = first + second
+    assert len(set(paths)) == 20 and len(list(tmp_path.glob("*.xml"))) == 20
+    assert sorted(read_voevent(p)["event_coord1"] for p in paths) == list(range(20))
+
+
+def test_non_jet_hek_records_are_refused_or_left_out():
+    path = realdata_path("sunpy_sunpy", "hek", "test_mixed_results_get.response.json")
+    with pytest.raises(HEKFormatError, match="none of the 89 HEK record.*50 AR, 39 CH"):
+        JetEvents.from_hek(path)
+    jet = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
+                                 probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec,
+                                 width=300 * u.arcsec).to_hek()[0]
+    flare = {**jet, "event_type": "FL"}
+    with pytest.warns(HEKFormatWarning, match="2 FL") as caught:
+        events = JetEvents.from_hek([jet, flare, flare])
+    assert len(events) == 1 and len([w for w in caught if "not coronal jets" in str(w.message)]) == 1
+
+
+def test_obs_instrument_and_configured_provenance(monkeypatch):
+    events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
+                                    probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec,
+                                    width=300 * u.arcsec, meta={"obs_instrument": "AIA 4"})
+    assert events.to_hek()[0]["obs_instrument"] == "AIA"
+    monkeypatch.setenv("SUNPY_JETS_FRM_INSTITUTE", "Env Institute")
+    assert events.to_hek()[0]["frm_institute"] == "Env Institute"
+    set_hek_provenance(frm_institute="Session Institute", frm_contact="a@b.org")
+    try:
+        record = events.to_hek()[0]
+        assert record["frm_institute"] == "Session Institute" and record["frm_contact"] == "a@b.org"
+        assert events.to_hek(frm_institute="Call")[0]["frm_institute"] == "Call"
+    finally:
+        set_hek_provenance(frm_institute=None, frm_contact=None)
+
+
+def test_match_events_with_real_cj_records():
+    path = realdata_path("somusset_solar_jets_analysis", "hek_CJ_SOL2011-01-20T09_00_09L289C165.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HEKFormatWarning)
+        hek = JetEvents.from_hek(path)
+    start = hek["event_starttime"][0]
+    base = hek["event_coord"][0]
+    found = JetEvents.from_columns(start=(start + [5, 300] * u.min), end=(start + [12, 310] * u.min),
+                                   probability=[0.9, 0.7], tx=u.Quantity([base.Tx + 8 * u.arcsec, base.Tx]),
+                                   ty=u.Quantity([base.Ty, base.Ty]), width=60 * u.arcsec)
+    result = match_events(found, hek)
+    assert len(result.matched) == 1 and result.matched["detected"][0] == 0
+    assert result.matched["separation"][0] < 10 * u.arcsec
+    assert len(result.unmatched_detected) == 1 and len(result.unmatched_reference) == len(hek) - 1
+
+
+def test_events_subpackage_imports_without_torch():
+    code = ("import sys; sys.modules['torch'] = None; import sunpy_jets.events as e; "
+            "from sunpy_jets.events import localize_events, match_events, segment_jets; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr
