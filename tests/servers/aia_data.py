@@ -50,17 +50,33 @@ def slot_times(start, end, sample):
     return (T_REC_EPOCH + slots * T_REC_STEP).utc
 
 
+def _jp2_xml(raw):
+    """The XML box of a JPEG 2000 file (top-level boxes: 4-byte length, 4-byte type, payload)."""
+    position = 0
+    while position + 8 <= len(raw):
+        length, kind = int.from_bytes(raw[position : position + 4], "big"), raw[position + 4 : position + 8]
+        header = 8
+        if length == 1:
+            length, header = int.from_bytes(raw[position + 8 : position + 16], "big"), 16
+        elif length == 0:
+            length = len(raw) - position
+        if kind == b"xml ":
+            return raw[position + header : position + length]
+        position += length
+    raise ValueError("no XML box in this JPEG 2000 file")
+
+
 @functools.lru_cache(maxsize=4)
 def _fulldisk(path):
-    """(data with row 0 at the bottom, FITS header) of a Helioviewer JPEG 2000 file."""
-    import glymur
+    """(data with row 0 at the bottom, FITS header) of a Helioviewer JPEG 2000 file (decoded by Pillow)."""
+    from xml.etree import ElementTree
+
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = None
     with Image.open(path) as image:
         data = np.asarray(image)[::-1].copy()
-    xml = next(box.xml for box in glymur.Jp2k(str(path)).box if box.box_id == "xml ")
-    root = xml.getroot() if hasattr(xml, "getroot") else xml
+    root = ElementTree.fromstring(_jp2_xml(Path(path).read_bytes()).decode("utf-8", errors="replace").strip("\x00"))
     fits_element = root.find("fits") if root.tag != "fits" else root
     header = {}
     for element in fits_element:

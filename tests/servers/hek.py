@@ -51,12 +51,15 @@ def real_cj_records(realdata):
     format (``YYYY-MM-DDThh:mm:ss``) and numbers rendered as text back into numbers. Nothing else is
     changed: the records keep their quirks (wavelengths in cm, swapped y corners of the box).
     """
-    from sunpy.net.hek import utils
-
     # The rendering also turned some numbers of a column holding None into strings ("event_importance": "1");
-    # the HEK sends numbers for the attributes sunpy types as numbers.
-    numeric = {a["name"].lower() for a in utils._get_unit_attributes() + utils._get_coord_attributes()
-               if a.get("type") in ("float", "integer", "long")}  # fmt: skip
+    # the HEK sends numbers for the attributes sunpy types as numbers (sunpy's own, private, attribute list).
+    try:
+        from sunpy.net.hek import utils
+
+        numeric = {a["name"].lower() for a in utils._get_unit_attributes() + utils._get_coord_attributes()
+                   if a.get("type") in ("float", "integer", "long")}  # fmt: skip
+    except (ImportError, AttributeError):
+        numeric = {"event_importance"}
     stored = json.loads((Path(realdata) / _REAL).read_text())
     records = []
     for record in stored["result"]:
