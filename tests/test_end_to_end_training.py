@@ -195,3 +195,17 @@ def test_hek_stand_in_pages_like_the_hek(hek_server):
     assert real["event_starttime"][0].isot.startswith("2011-01-20T09:00:09")
     empty = Fido.search(a.Time("2009-01-01", "2009-01-02"), a.hek.CJ)["hek"]
     assert len(empty) == 0
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--limit", "0", "--limit must be at least 1"),
+    ("--jsoc-timeout", "-1", "--jsoc-timeout must be a positive number of minutes"),
+    ("--jsoc-url", "jsoc.example.org", "is not an http(s) URL"),
+])  # fmt: skip
+def test_train_options_are_checked(tmp_path, capsys, option, value, message):
+    catalogue = realdata_path("sjh_catalogue", "Jet_clusters_3.0_2.0_paperID.csv")
+    argv = ["train", "--preset", "cs433", "--catalogue", str(catalogue), "--output", str(tmp_path / "out"),
+            "--email", "someone@example.org", "--no-progress", "--limit", "1", option, value]  # fmt: skip
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out" / "downloads").exists()  # refused before anything was downloaded
