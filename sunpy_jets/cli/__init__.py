@@ -15,7 +15,7 @@ from ..exceptions import SunpyJetsError
 __all__ = ["main", "build_parser"]
 
 # Subcommand modules, in the order `sunpy-jets --help` lists them.
-_COMMANDS = ("predict", "train", "detect", "demo")
+_COMMANDS = ("predict", "train", "detect", "watch", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -328,6 +328,68 @@ class Scanner:
         return table
 
 
+    # --- incremental use and persistence (sunpy_jets.watch) ---------------------------------------------
+    # A scan that lives across processes: the watcher keeps only the windows it may still need (drop_windows)
+    # and saves the whole stream state between polls (state_dict / load_state_dict), so that a restarted
+    # process goes on exactly where the saved one was, without reading or encoding a frame twice.
+    def drop_windows(self, before):
+        """Forget the classified windows that start before ``before`` (seconds since the first frame)."""
+        if not self.n_windows:
+            return
+        rows = {key: np.concatenate(value) for key, value in self.rows.items()}
+        keep = rows["start"] >= before
+        self.rows = {key: [value[keep]] for key, value in rows.items()}
+        self.n_windows = int(keep.sum())
+
+    def state_dict(self):
+        """
+        The scan's stream state after classifying what is pending: ``(scalars, arrays)``.
+
+        ``scalars`` is JSON-serialisable, ``arrays`` maps names to numpy arrays (for safetensors); with
+        the first frame's map, `load_state_dict` puts a new scanner with the same options where this one is.
+        """
+        self.flush()
+        grid = self.resampler
+        rows = {key: np.concatenate(value) if value else np.zeros(0) for key, value in self.rows.items()}
+        scalars = {
+            "t0": grid.t0, "k": grid.k, "n_interpolated": grid.n_interpolated, "longest": grid.longest,
+            "prev_t": None if grid.prev is None else grid.prev[0], "buf_start": self.buf_start,
+            "run_count": self.run_count, "next_win": self.next_win, "n_windows": self.n_windows,
+            "skipped_runs": list(self.skipped_runs), "n_missing": self.pre.n_missing, "has_previous": False,
+        }  # fmt: skip
+        arrays = {f"rows.{key}": value for key, value in rows.items()}
+        arrays["times"] = np.asarray(self.times, dtype=np.float64)
+        if self.thumbs:
+            arrays["thumbs"] = np.stack(self.thumbs)
+        if self.features is not None:
+            arrays["features"] = self.features.float().cpu().numpy()
+        if self.previous is not None:
+            arrays["previous"] = self.previous.float().cpu().numpy()
+            scalars["has_previous"] = True
+        if grid.prev is not None and grid.prev[1] is not None:
+            arrays["prev_frame"] = np.asarray(grid.prev[1])
+        return scalars, arrays
+
+    def load_state_dict(self, scalars, arrays):
+        """Restore the state `state_dict` gave (on a scanner built from the same first frame and options)."""
+        grid = self.resampler
+        grid.t0, grid.k = float(scalars["t0"]), int(scalars["k"])
+        grid.n_interpolated, grid.longest = int(scalars["n_interpolated"]), float(scalars["longest"])
+        grid.prev = None if scalars["prev_t"] is None else (float(scalars["prev_t"]), arrays.get("prev_frame"))
+        self.pending = []
+        self.buf_start, self.run_count = int(scalars["buf_start"]), int(scalars["run_count"])
+        self.next_win, self.n_windows = int(scalars["next_win"]), int(scalars["n_windows"])
+        self.skipped_runs = [int(n) for n in scalars["skipped_runs"]]
+        self.pre.n_missing = int(scalars["n_missing"])
+        self.times = deque(float(t) for t in arrays["times"])
+        self.thumbs = deque(arrays["thumbs"]) if "thumbs" in arrays else deque()
+        features = arrays.get("features")
+        self.features = None if features is None else torch.from_numpy(np.array(features)).to(self.device)
+        previous = arrays.get("previous") if scalars["has_previous"] else None
+        self.previous = None if previous is None else torch.from_numpy(np.array(previous)).to(self.device)
+        self.rows = {key: [arrays[f"rows.{key}"]] if self.n_windows else [] for key in self.rows}
+
+
 def in_background(items, function, depth=_READ_AHEAD):
     """
     Yield ``function(item)`` for each item, computed in a reader thread up to ``depth`` items ahead.
