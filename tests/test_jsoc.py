@@ -295,6 +295,22 @@ def test_slow_server(jsoc_server, two_labels, tmp_path):
     assert list(report["status"]) == ["downloaded"], list(report["error"])
 
 
+def test_server_that_does_not_answer_in_time(jsoc_server, two_labels, tmp_path):
+    import socket
+
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(0.5)  # drms's HTTP timeout (60 s unless the socket default is set)
+    jsoc_server.delay = 1.0
+    try:
+        with pytest.raises(DownloadError, match="JSOC did not answer while checking the JSOC e-mail") as info:
+            download(two_labels, tmp_path, progress=False)
+    finally:
+        socket.setdefaulttimeout(previous)
+    assert "try again later" in str(info.value)
+    jsoc_server.delay = 0.0
+    assert set(download(two_labels[:1], tmp_path, progress=False)["status"]) == {"downloaded"}
+
+
 def test_changed_query_downloads_again(jsoc_server, catalogue, tmp_path):
     download(build_manifest(catalogue[3:4], config=SMALL), tmp_path, progress=False)
     longer = build_manifest(catalogue[3:4], config=JetModelConfig(n_frames=4))

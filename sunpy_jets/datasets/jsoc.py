@@ -335,10 +335,6 @@ def _check_network(host="jsoc.stanford.edu", port=80, timeout=5):
         ) from exc
 
 
-class _ServerTrouble(DownloadError):
-    """JSOC itself failed (an HTTP error, no answer): no point in asking it for the next label."""
-
-
 class _jsoc_server:  # used like a function: ``with _jsoc_server(url) as fetch_url``
     """
     Point drms (and so sunpy's ``JSOCClient``) at ``jsoc_url`` for a ``with`` block; give the ``jsoc_fetch`` URL.
@@ -380,18 +376,18 @@ class _jsoc_server:  # used like a function: ``with _jsoc_server(url) as fetch_u
 
 
 def _server_trouble(exc, what):
-    """A `_ServerTrouble` for an HTTP error or a connection problem, else None."""
+    """A DownloadError for an HTTP error or a connection problem (JSOC itself failing), else None."""
     from urllib.error import HTTPError, URLError
 
     if isinstance(exc, HTTPError):
-        return _ServerTrouble(
+        return DownloadError(
             f"JSOC answered HTTP {exc.code} ({exc.reason}) while {what}: the trouble is on JSOC's side. "
             "Try again later (http://jsoc.stanford.edu shows its status); labels already downloaded are kept, "
             "and a rerun continues with the others"
         )
     if isinstance(exc, (URLError, TimeoutError, ConnectionError, socket.timeout)):
         reason = getattr(exc, "reason", exc)
-        return _ServerTrouble(
+        return DownloadError(
             f"JSOC did not answer while {what} ({reason}): the server is down, too slow or unreachable. "
             "Check your connection and try again later; labels already downloaded are kept"
         )
@@ -538,12 +534,9 @@ def download(manifest, directory, *, email=None, max_conn=1, progress=True, over
                 try:
                     files = _fetch_one(manifest, i, directory, email, waits, max_conn, progress, overwrite)
                     status[label_id] = ("downloaded", len(files), "")
-                except _ServerTrouble as exc:
-                    done = sum(s in ("cached", "downloaded") for s, _, _ in status.values())
-                    raise DownloadError(f"{label_id}: {exc} ({done} of {len(manifest)} labels are complete)") from exc
                 except Exception as exc:  # one failed label must not stop the others; it is reported
                     trouble = _server_trouble(exc, f"asking for {label_id}")
-                    if trouble is not None:
+                    if trouble is not None:  # but JSOC itself failing would fail every next label too
                         done = sum(s in ("cached", "downloaded") for s, _, _ in status.values())
                         raise DownloadError(f"{label_id}: {trouble} ({done} of {len(manifest)} labels are complete)") from exc
                     message = str(exc) if isinstance(exc, DownloadError) else f"{type(exc).__name__}: {exc}"
