@@ -209,3 +209,17 @@ def test_train_options_are_checked(tmp_path, capsys, option, value, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out" / "downloads").exists()  # refused before anything was downloaded
+
+
+@pytest.mark.remote_data
+def test_real_hek_answers_like_the_stand_in():
+    """The same Fido query against the real HEK: the records the stand-in serves are of this kind."""
+    from sunpy.net import Fido
+    from sunpy.net import attrs as a
+
+    from servers.hek import real_cj_records
+
+    table = Fido.search(a.Time("2011-01-20T08:00", "2011-01-20T11:00"), a.hek.CJ)["hek"]
+    assert "SOL2011-01-20T09:00:09L289C165" in [str(s) for s in table["SOL_standard"]]
+    stored = real_cj_records(realdata_path())
+    assert set(stored[0]) <= set(table.raw.colnames) | {"event_coord1", "event_coord2", "event_coord3"}
