@@ -272,6 +272,15 @@ class JetClassifier:
     # ----------------------------------------------------------------------------------------------
     # Inference
 
+    def _prepare_item(self, item, index, total, center, width) -> PreparedSequence:
+        """`prepare` one sequence of a batch; an error names the sequence (``total`` is None for one sequence)."""
+        if total is None:
+            return self.prepare(item, center=center, width=width)
+        try:
+            return self.prepare(item, center=center, width=width)
+        except (InputError, InputTypeError) as e:
+            raise type(e)(f"sequence {index} of the {total} given: {e}") from e
+
     def prepare(self, data, *, center=None, width=None) -> PreparedSequence:
         """
         Preprocess one sequence with this classifier's recipe (see `~sunpy_jets.inputs.prepare_sequence`).
@@ -358,7 +367,8 @@ class JetClassifier:
         items = list(data) if many else [data]
         if many and isinstance(data, Sequence) and len(data) == 0:
             raise InputError("the list of sequences is empty")
-        prepared = [self.prepare(item, center=center, width=width) for item in items]
+        prepared = [self._prepare_item(item, i, len(items) if many else None, center, width)
+                    for i, item in enumerate(items)]  # fmt: skip
         long = [i for i, p in enumerate(prepared) if len(p) > self.config.n_frames]
         if long:
             warnings.warn(

@@ -447,6 +447,13 @@ def test_bad_header_refused_with_the_file_named(cards, match, frames, clf, tmp_p
         assert "frame03.fits" in str(info.value)
 
 
+def test_bad_sequence_of_a_batch_is_named(frames, clf):
+    """Issue 20, 13: a list of sequences with one bad one says which."""
+    bad = _with_frame(frames, 1, _remap(frames[1], data=np.full((96, 96), np.nan)))
+    with pytest.raises(InputError, match="sequence 2 of the 3 given: frame 1 holds no finite pixel"):
+        clf.predict_proba([frames, frames, bad])
+
+
 def test_maps_in_count_rates_are_not_divided_again(frames):
     """Issue 19, 1: ``m / m.exposure_time`` (DN/s) prepares to the same frames as the DN map."""
     from sunpy_jets.inputs import prepare_sequence

@@ -1,6 +1,12 @@
 """Tests of ``sunpy-jets detect`` on generated FITS files, offline."""
 
+import hashlib
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -88,3 +94,140 @@ def test_detect_requires_an_output_directory():
         build_parser().parse_args(["detect", "a.fits"])
     args = build_parser().parse_args(["detect", "a.fits", "b.fits", "-o", "out", "--stride", "3", "--method", "crop"])
     assert args.command == "detect" and args.stride == 3 and args.method == "crop" and args.progress
+
+
+# ----------------------------------------------------------------------------------------------------
+# Issue 20, 2 and 11: one consistent output set, output locations checked before the scan
+
+
+def _detect(fits_dir, weights, out, threshold):
+    return main(["detect", str(fits_dir), "-o", str(out), "--weights", str(weights), "--threshold", str(threshold),
+                 "--device", "cpu", "--no-progress"])
+
+
+def _assert_consistent_set(out):
+    """Every file of the folder is listed in its manifest with its size and SHA-256, and nothing else is there."""
+    manifest = json.loads((out / "manifest.json").read_text())["files"]
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert on_disk == set(manifest)
+    for name, entry in manifest.items():
+        data = (out / name).read_bytes()
+        assert len(data) == entry["size"] and hashlib.sha256(data).hexdigest() == entry["sha256"]
+    events = JetEvents.read(out / "events.json")
+    assert len(list((out / "voevents").glob("*.xml"))) == len(events)
+    return events
+
+
+def test_rerun_replaces_the_whole_set(fits_dir, weights, tmp_path, capsys):
+    out = tmp_path / "results"
+    assert _detect(fits_dir, weights, out, 1e-6) == 0
+    assert len(_assert_consistent_set(out)) >= 1
+    # A rerun that finds nothing leaves no XML of the last run beside its empty events.json.
+    assert _detect(fits_dir, weights, out, 1) == 0
+    assert len(_assert_consistent_set(out)) == 0
+    assert not list((out / "voevents").glob("*.xml"))
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]  # no staging or old folder left
+
+
+_KILLED_WRITING_EVENTS = """
+import os, signal, sys
+real_replace = os.replace
+def replace(src, dst, *args, **kwargs):
+    if str(dst).endswith("events.json"):
+        with open(src, "r+b") as f:
+            f.truncate(os.path.getsize(src) // 2)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *args, **kwargs)
+os.replace = replace
+from sunpy_jets.cli import main
+main({argv!r})
+"""
+
+
+def test_detect_killed_while_writing_keeps_the_last_complete_set(fits_dir, weights, tmp_path):
+    out = tmp_path / "results"
+    assert _detect(fits_dir, weights, out, 1) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    argv = ["detect", str(fits_dir), "-o", str(out), "--weights", str(weights), "--threshold", "1e-6",
+            "--device", "cpu", "--no-progress"]
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITING_EVENTS.format(argv=argv)], capture_output=True,
+                          timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    # The reader sees the previous run's set, whole and unmixed; the killed run's files are in a hidden folder.
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    _assert_consistent_set(out)
+    assert any(p.name.startswith(".results.new-") for p in tmp_path.iterdir())
+    # The next run clears what the killed one left.
+    assert _detect(fits_dir, weights, out, 1e-6) == 0
+    assert len(_assert_consistent_set(out)) >= 1
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_switch_cut_between_its_renames_is_completed(tmp_path):
+    from sunpy_jets._atomic import atomic_directory, recover_directory
+
+    out = tmp_path / "results"
+    with atomic_directory(out) as staging:
+        (staging / "a.txt").write_text("old")
+    with atomic_directory(out) as staging:
+        (staging / "a.txt").write_text("new")
+        new = staging
+    # Rebuild the state after the first rename (old set moved aside, new one complete but not in place).
+    old = tmp_path / new.name.replace(".new-", ".old-")
+    out.rename(old)
+    shutil.copytree(out if out.exists() else old, new)
+    (new / "a.txt").write_text("new")
+    recover_directory(out)
+    assert (out / "a.txt").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+
+
+def test_folder_of_other_files_is_never_replaced(fits_dir, weights, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    assert _detect(fits_dir, weights, mine, 1) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
+
+
+@pytest.mark.parametrize("where", ["under a file", "existing file", "read-only folder", "name too long"])
+def test_bad_output_location_is_refused_before_the_scan(where, fits_dir, weights, tmp_path, capsys, monkeypatch):
+    from sunpy_jets import JetClassifier as Classifier
+
+    if where == "read-only folder" and os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    target = {"under a file": tmp_path / "file.txt" / "out", "existing file": tmp_path / "file.txt",
+              "read-only folder": tmp_path / "ro" / "out", "name too long": tmp_path / ("x" * 300)}[where]
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "ro").mkdir(mode=0o500)
+    monkeypatch.setattr(Classifier, "scan", lambda *a, **k: pytest.fail("scanned before checking --output"))
+    assert _detect(fits_dir, weights, target, 0.5) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sunpy-jets detect: error: --output") and err.count("\n") == 1
+
+
+def test_several_globs_and_folders_are_one_sequence(fits_dir, weights, tmp_path, capsys):
+    files = sorted(fits_dir.glob("*.fits"))
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    for i, f in enumerate(files):
+        shutil.copy(f, (first if i < len(files) // 2 else second) / f.name)
+    assert main(["detect", str(first / "*.fits"), str(second), "-o", str(tmp_path / "out"), "--weights", str(weights),
+                 "--device", "cpu", "--no-progress"]) == 0
+    windows = QTable.read(tmp_path / "out" / "windows.ecsv")
+    assert len(windows) == (12 - CONFIG.n_frames + 1) * 9  # all twelve frames, from both arguments
+
+
+def test_closed_output_pipe_ends_quietly(fits_dir, weights, tmp_path):
+    """``sunpy-jets detect ... | head -c 0``: no BrokenPipeError traceback (issue 20, 13)."""
+    read, write = os.pipe()
+    os.close(read)
+    argv = ["detect", str(fits_dir), "-o", str(tmp_path / "out"), "--weights", str(weights), "--device", "cpu",
+            "--no-progress"]
+    script = f"import sys; from sunpy_jets.cli import main; sys.exit(main({argv!r}))"
+    proc = subprocess.run([sys.executable, "-c", script], stdout=write, stderr=subprocess.PIPE, timeout=300)
+    os.close(write)
+    assert proc.returncode == 141, proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr and b"BrokenPipe" not in proc.stderr

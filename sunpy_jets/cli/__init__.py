@@ -3,11 +3,13 @@ The ``sunpy-jets`` command line.
 
 Each subcommand lives in its own module of this package, which defines ``add_parser(subparsers)``
 (its arguments) and ``run(args) -> int`` (its work). Errors of the package are printed as one line
-with what to fix, and give exit status 2; an interruption gives 130.
+with what to fix, and give exit status 2; an interruption gives 130; a closed output pipe
+(``sunpy-jets ... | head -1``) ends quietly with 141.
 """
 
 import argparse
 import importlib
+import os
 import sys
 
 from ..exceptions import SunpyJetsError
@@ -43,6 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout():
+    """Point stdout at /dev/null so that Python's final flush of a closed pipe raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a descriptor
+        pass
+
+
 def main(argv=None) -> int:
     """
     Run ``sunpy-jets`` with ``argv`` (default: the process arguments) and return its exit status.
@@ -56,13 +67,19 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args._run(args) or 0)
+        status = int(args._run(args) or 0)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return status
     except SunpyJetsError as e:
         print(f"sunpy-jets {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"sunpy-jets {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (``sunpy-jets ... | head -1``): stop quietly, as Unix tools do.
+        _silence_stdout()
+        return 141
 
 
 if __name__ == "__main__":

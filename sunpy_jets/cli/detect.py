@@ -15,7 +15,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "Scan AIA frames (FITS files, glob patterns or a directory; any length, any field of view) with sliding "
             "windows, merge the windows above the threshold into jet events, and write them into the output "
             "directory as one VOEvent XML file per event (voevents/), HEK JSON (events.json), every window's "
-            "probability (windows.ecsv, positions as Tx/Ty columns) and a summary plot (summary.png)."
+            "probability (windows.ecsv, positions as Tx/Ty columns) and a summary plot (summary.png). The files are written "
+            "as one set: into a fresh folder that replaces an earlier run's output only when complete, with "
+            "manifest.json (every file's size and SHA-256) written last."
         ),
     )
     parser.add_argument("inputs", nargs="+", metavar="FILES_OR_GLOB", help="FITS files, glob patterns or a directory")
@@ -87,20 +89,36 @@ def _print_events(events):
         )
 
 
+def _write_set(staging, clf, windows, events, data, test):
+    """Write the output set into ``staging`` (switched into place by the caller); return the VOEvent paths."""
+    from .._atomic import atomic_path
+    from ..inputs.maps import iter_maps
+
+    voevents = events.to_voevent(staging / "voevents", test=test)
+    events.write(staging / "events.json")
+    with atomic_path(staging / "windows.ecsv") as tmp:
+        _flat_windows(windows).write(tmp, format="ascii.ecsv", overwrite=True)
+    first_map = next(iter_maps(data, need_exposure=False))
+    figure = _summary_figure(windows, events, first_map)
+    with atomic_path(staging / "summary.png") as tmp:
+        figure.savefig(tmp, format="png", dpi=100)
+    return voevents
+
+
 def run(args) -> int:
     """Run ``detect``; write the events and the summary into ``args.output`` and print where they are."""
     from .. import JetClassifier
-    from .._atomic import atomic_path
-    from ..inputs.maps import iter_maps
+    from .._atomic import atomic_directory, check_replaceable, recover_directory
+    from .._paths import check_output_dir
     from ..scanning.engine import events_from_scan
+    from ._common import expand_inputs
 
-    output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        from ..exceptions import InputError
-
-        raise InputError(f"--output {output} exists and is not a directory")
+    # The output folder is checked before hours of scanning, and what an earlier interrupted run left is put right.
+    output = check_output_dir(args.output, "--output")
+    recover_directory(output)
+    check_replaceable(output)
+    data = expand_inputs(args.inputs)
     clf = JetClassifier.load(args.weights, device=args.device) if args.weights else JetClassifier.from_pretrained(device=args.device)
-    data = args.inputs[0] if len(args.inputs) == 1 else args.inputs
     if args.threshold is not None:
         clf.threshold = args.threshold
     windows = clf.scan(data, stride=args.stride, method=args.method, progress=args.progress)
@@ -111,22 +129,14 @@ def run(args) -> int:
     if args.contact:
         events.meta["frm_contact"] = args.contact
 
-    output.mkdir(parents=True, exist_ok=True)
-    voevents = events.to_voevent(output / "voevents", test=args.test)
-    json_path = output / "events.json"
-    events.write(json_path)
-    windows_path = output / "windows.ecsv"
-    with atomic_path(windows_path) as tmp:
-        _flat_windows(windows).write(tmp, format="ascii.ecsv", overwrite=True)
-    first_map = next(iter_maps(data, need_exposure=False))
-    figure = _summary_figure(windows, events, first_map)
-    summary = output / "summary.png"
-    with atomic_path(summary) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
+    # One consistent set: written into a fresh folder that replaces the previous run's only when complete.
+    with atomic_directory(output) as staging:
+        voevents = _write_set(staging, clf, windows, events, data, args.test)
 
     _print_events(events)
     print(f"VOEvent XML: {len(voevents)} file(s) in {output / 'voevents'}")
-    print(f"HEK JSON:    {json_path}")
-    print(f"windows:     {windows_path}")
-    print(f"summary:     {summary}")
+    print(f"HEK JSON:    {output / 'events.json'}")
+    print(f"windows:     {output / 'windows.ecsv'}")
+    print(f"summary:     {output / 'summary.png'}")
+    print(f"manifest:    {output / 'manifest.json'} (written last: the files of this run)")
     return 0

@@ -25,11 +25,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     """Run ``predict``; print the probability and the decision."""
     from .. import JetClassifier
+    from ._common import expand_inputs
 
+    data = expand_inputs(args.inputs)  # several globs or folders are one sequence, in the order given
     clf = JetClassifier.load(args.weights, device=args.device) if args.weights else JetClassifier.from_pretrained(device=args.device)
     if args.threshold is not None:
         clf.threshold = args.threshold
-    data = args.inputs[0] if len(args.inputs) == 1 else args.inputs
     proba = clf.predict_proba(data)
     verdict = "jet" if proba >= clf.threshold else "no jet"
     print(f"jet probability {proba:.4f} (threshold {clf.threshold:.3f}): {verdict}")
