@@ -287,6 +287,18 @@ def test_server_error_stops_with_advice(jsoc_server, two_labels, tmp_path, op):
     _rerun_fetches_only_the_second(jsoc_server, two_labels, tmp_path, first, names)
 
 
+def test_server_error_on_the_files(jsoc_server, two_labels, tmp_path):
+    first = _first_then_both(jsoc_server, two_labels, tmp_path, http_error=500, http_error_ops=("download",))
+    report = download(two_labels, tmp_path, progress=False)
+    assert list(report["status"]) == ["cached", "failed"]
+    message = report["error"][1]
+    assert "3 of 3 files" in message and "the server answered HTTP 500 Internal Server Error" in message
+    assert "Run again to fetch the rest" in message
+    names = [f"aia.lev1_euv_12s.{t.isot[:19].replace(':', '')}Z.304.image.fits" for t in expected_records(
+        two_labels["start_time"][1], two_labels["end_time"][1])]  # fmt: skip
+    _rerun_fetches_only_the_second(jsoc_server, two_labels, tmp_path, first, names)
+
+
 def test_slow_server(jsoc_server, two_labels, tmp_path):
     jsoc_server.delay = 0.25
     report = download(two_labels[:1], tmp_path, progress=False, timeout=0.5 * u.s, poll_interval=0.25 * u.s)

@@ -578,6 +578,17 @@ def _wait_for_export(request, label_id, timeout_s, poll_s):
         )
 
 
+def _reason(error):
+    """Why parfive could not download a file, in a few words."""
+    exc = error
+    for _ in range(3):  # parfive's Error holds a FailedDownload, which holds the response or the exception
+        exc = getattr(exc, "exception", exc)
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        return f"the server answered HTTP {status} {getattr(exc, 'reason', '') or ''}".strip()
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _move_whole_file(folder):
     """A parfive done-callback: move a file that arrived whole from ``.partial`` into ``folder``."""
 
@@ -633,13 +644,14 @@ def _fetch_one(manifest, index, directory, email, waits, max_conn, progress, ove
         for name, url in missing:
             downloader.enqueue_file(url, path=partial, filename=name)
         # asyncio.run closes its event loop (Downloader.download leaves it open)
-        errors = [str(getattr(e, "exception", e)) for e in asyncio.run(downloader.run_download()).errors]
+        errors = [_reason(e) for e in asyncio.run(downloader.run_download()).errors]
     absent = [name for name, _ in files if not (folder / name).is_file()]
     if absent:
+        arrived = len(files) - len(absent)
+        kept = f"The {arrived} that did are kept in {folder}; run" if arrived else "Run"
         raise DownloadError(
             f"{len(absent)} of {len(files)} files of {label_id} did not arrive whole ({absent[0]}: "
-            f"{errors[0] if errors else 'missing'}). The {len(files) - len(absent)} that did are kept in {folder}; "
-            "run again to fetch the rest (nothing is downloaded twice)"
+            f"{errors[0] if errors else 'missing'}). {kept} again to fetch the rest (nothing is downloaded twice)"
         )
     listed = [{"name": name, "size": (folder / name).stat().st_size} for name, _ in files]
     record = {"label_id": label_id, "request": request_record, "export": request.id, "files": listed}

@@ -100,5 +100,6 @@ class StandInServer:
         handler.send_header("Content-Length", str(len(body)))
         handler.send_header("Connection", "close")
         handler.end_headers()
-        handler.wfile.write(body)
+        if handler.command != "HEAD":  # a HEAD answer has headers only
+            handler.wfile.write(body)
         handler.close_connection = True

@@ -90,6 +90,7 @@ class Misbehaviour:
     http_error: int | None = None
     """Answer the CGI requests in ``http_error_ops`` with this HTTP status (e.g. 500) instead."""
     http_error_ops: tuple = ("series_struct", "rs_list", "check_address", "exp_request", "exp_status")
+    """Which requests get ``http_error``: CGI operations, or ``"download"`` for the data files."""
     stall_at: int | None = None
     """The file download with this 1-based number sends half its bytes, sets `JSOCStandIn.stalled` and
     waits for `JSOCStandIn.release` (to SIGKILL a client in the middle of a download)."""
@@ -185,6 +186,8 @@ class JSOCStandIn(StandInServer):
             if answer is None:
                 return self.send_json(handler, {"status": 1, "error": f"unknown operation {op!r} of {cgi}"})
             return self.send_json(handler, answer(query))
+        if self.misbehave.http_error is not None and "download" in self.misbehave.http_error_ops:
+            return self.send_error_page(handler, self.misbehave.http_error, "Internal Server Error")
         return self._file(handler, method, path)
 
     # --- jsoc_info ---------------------------------------------------------------------------------
