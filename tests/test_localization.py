@@ -174,3 +174,26 @@ def test_events_subpackage_imports_without_torch():
             "from sunpy_jets.events import localize_events, match_events, segment_jets; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr
+
+
+def test_jetevents_is_a_qtable_with_astropy_io(tmp_path):
+    from astropy.table import QTable
+
+    start = Time(["2011-01-20T09:00:00", "2011-01-20T10:00:00"])
+    events = JetEvents.from_columns(start=start, end=start + 5 * u.min, probability=[0.9, 0.6],
+                                    tx=[-245, 10] * u.arcsec, ty=[-1003, 20] * u.arcsec, width=40 * u.arcsec,
+                                    meta={"threshold": 0.5})
+    events["outflow_length"] = [50, np.nan] * u.Mm
+    assert isinstance(events, QTable) and "event_coord" in events.colnames
+    assert isinstance(events[1:], JetEvents) and isinstance(events.copy(), JetEvents)
+    assert len(events.to_pandas()) == 2
+    path = events.write(tmp_path / "events.ecsv")
+    with pytest.raises(OSError):
+        events.write(path)  # astropy's default: no overwrite
+    again = JetEvents.read(path)
+    assert isinstance(again, JetEvents) and again.meta["threshold"] == 0.5
+    assert u.allclose(again["event_coord"].Tx, events["event_coord"].Tx)
+    assert u.allclose(again["outflow_length"], events["outflow_length"], equal_nan=True)
+    assert np.all(again["event_starttime"] == events["event_starttime"])
+    json_again = JetEvents.read(events.write(tmp_path / "events.txt", format="hek-json"), format="hek-json")
+    assert u.allclose(json_again["outflow_length"], events["outflow_length"], equal_nan=True)

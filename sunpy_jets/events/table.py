@@ -60,27 +60,20 @@ from .._atomic import atomic_write_text
 from ..exceptions import HEKFormatError, InputError, InputTypeError
 from .hek import load_hek_records
 from ..version import version as _package_version
-from ._columns import PROPERTY_COLUMNS, as_arcsec, as_time, hpc, tx_ty
+from ._columns import as_arcsec, as_time
+from ._table_checks import default_meta, empty_table, validated, voevent_paths
 
 __all__ = ["JetEvents"]
 
 
-def _default_meta():
-    release = parse_version(_package_version).release
-    return {
-        "obs_observatory": "SDO",
-        "obs_instrument": "AIA",
-        "obs_channelid": "304",
-        "obs_meanwavel": 304.0 * u.AA,
-        "frm_name": "sunpy_jets",
-        "frm_humanflag": False,
-        "frm_versionnumber": float(f"{release[0]}.{release[1] if len(release) > 1 else 0}"),
-    }
-
-
-class JetEvents:
+class JetEvents(QTable):
     """
-    Coronal-jet events in an astropy `~astropy.table.QTable` with HEK column names.
+    Coronal-jet events: an astropy `~astropy.table.QTable` with HEK column names.
+
+    Like sunpy's `~sunpy.net.hek.HEKTable`, it is a ``QTable`` subclass: ``colnames``, ``to_pandas``,
+    ``vstack`` and astropy's unified I/O (``write("events.ecsv")``, ``JetEvents.read("events.ecsv")``, with
+    astropy's ``overwrite=False``) work as on any table. The lossless HEK-shaped JSON is the named format
+    ``"hek-json"`` (chosen for ``.json`` files); VOEvent XML files and folders are read too.
 
     See the module documentation for the columns and ``meta`` keys. Rows are sorted by start time.
     Indexing with an integer gives a `~astropy.table.Row`, with a slice or mask another `JetEvents`,
@@ -88,7 +81,7 @@ class JetEvents:
 
     Parameters
     ----------
-    table : `~astropy.table.Table`, optional
+    data : `~astropy.table.Table`, optional
         Holds at least ``event_starttime``, ``event_endtime``, ``event_peaktime``, ``event_probability``,
         ``event_coord`` and the four ``boundbox_*`` columns. `None` gives no events.
     meta : `dict`, optional
@@ -122,54 +115,43 @@ class JetEvents:
     (2, 0.9)
     """
 
-    def __init__(self, table=None, *, meta=None):
-        if isinstance(table, JetEvents):
-            meta = {**table.meta, **(meta or {})}
-            table = table.table
-        if table is None:
-            table = _empty_table()
-        if not isinstance(table, Table):
-            raise InputTypeError(f"JetEvents needs an astropy Table, not {type(table).__name__}")
-        missing = [name for name in REQUIRED_COLUMNS if name not in table.colnames]
+
+    def __init__(self, data=None, *args, meta=None, **kwargs):
+        if args or kwargs:
+            # astropy building a table of this class (slices, copies, column subsets, stacks): no checks
+            super().__init__(data, *args, meta=meta, **kwargs)
+            return
+        if data is None:
+            data = empty_table()
+        if not isinstance(data, Table):
+            raise InputTypeError(f"JetEvents needs an astropy Table, not {type(data).__name__}")
+        missing = [name for name in REQUIRED_COLUMNS if name not in data.colnames]
         if missing:
             raise InputError(f"JetEvents table lacks the column(s) {', '.join(missing)}")
-        table = QTable(table, copy=True)
-        merged = _default_meta()
+        table = QTable(data, copy=True)
+        merged = default_meta()
         merged.update(table.meta)
         merged.update(meta or {})
         table.meta = merged
-        self._table = _validated(table)
+        table = validated(table)
+        super().__init__(table, meta=table.meta, copy=False)
 
-    # --- container protocol -------------------------------------------------------------------------------
+    def __setitem__(self, item, value):
+        # astropy fills a new table of this class (vstack, join...) column by column: an empty JetEvents
+        # gives up its placeholder columns to the first column of another length
+        if (len(self) == 0 and isinstance(item, str) and item in self.colnames
+                and getattr(value, "shape", ())[:1] not in ((), (0,))):
+            self.remove_columns(self.colnames)
+        super().__setitem__(item, value)
+
     @property
     def table(self):
-        """The events as an astropy `~astropy.table.QTable` (a live view: edit with care)."""
-        return self._table
-
-    @property
-    def meta(self):
-        """Table-wide provenance (observatory, instrument, channel, method, model, thresholds)."""
-        return self._table.meta
-
-    def __len__(self):
-        return len(self._table)
-
-    def __iter__(self):
-        return iter(self._table)
-
-    def __getitem__(self, item):
-        if isinstance(item, str):
-            return self._table[item]
-        if isinstance(item, (int, np.integer)):
-            return self._table[item]
-        return JetEvents(self._table[item], meta=dict(self.meta))
+        """The events themselves (kept for code written when `JetEvents` wrapped a ``QTable``)."""
+        return self
 
     def __repr__(self):
-        body = "\n".join(self._table.pformat(max_lines=40, max_width=200, show_dtype=False))
+        body = "\n".join(self.pformat(max_lines=40, max_width=200, show_dtype=False))
         return f"<JetEvents: {len(self)} event(s)>\n{body}"
-
-    def _repr_html_(self):
-        return f"<p><b>JetEvents</b>: {len(self)} event(s)</p>" + self._table._repr_html_()
 
     def filter(self, *, min_probability=None, start=None, end=None):
         """
@@ -199,13 +181,13 @@ class JetEvents:
         """
         keep = np.ones(len(self), dtype=bool)
         if min_probability is not None:
-            prob = self._table["event_probability"]
+            prob = self["event_probability"]
             values = np.ma.filled(np.ma.asarray(prob, dtype=float), np.inf)
             keep &= values >= float(min_probability)
         if start is not None:
-            keep &= self._table["event_endtime"] >= as_time(start, "start")
+            keep &= self["event_endtime"] >= as_time(start, "start")
         if end is not None:
-            keep &= self._table["event_starttime"] <= as_time(end, "end")
+            keep &= self["event_starttime"] <= as_time(end, "end")
         return self[keep]
 
     @classmethod
@@ -320,7 +302,7 @@ class JetEvents:
             "frm_identifier": frm_identifier,
             "frm_url": frm_url,
         }
-        return records_from_table(self._table, overrides, test=test, time_precision=time_precision)
+        return records_from_table(self, overrides, test=test, time_precision=time_precision)
 
     def to_hektable(self, **kwargs):
         """
@@ -389,17 +371,24 @@ class JetEvents:
         return [write_voevent(record, directory) for record in self.to_hek(**kwargs)]
 
     # --- JSON files -----------------------------------------------------------------------------------------
-    def write(self, path, *, overwrite=True):
+    def write(self, path, *args, format=None, overwrite=None, **kwargs):
         """
-        Save the events as HEK-API-shaped JSON (``{"result": [...]}``), written atomically.
+        Save the events: HEK-API-shaped JSON (format ``"hek-json"``, for ``.json`` files), or any astropy format.
 
-        The records are those of `to_hek` (times to the microsecond); ``meta`` and the types of extra
-        columns go under a ``"sunpy_jets"`` key beside ``"result"``, so `read` restores the events exactly.
+        In ``"hek-json"`` the records are those of `to_hek` (times to the microsecond); ``meta`` and the types
+        of extra columns go under a ``"sunpy_jets"`` key beside ``"result"``, so `read` restores the events
+        exactly; the file is written atomically and replaced by default (``overwrite=True``). Any other
+        ``format`` (or file name: ``.ecsv``, ``.fits``, ``.h5``...) goes to astropy's unified I/O,
+        `astropy.table.Table.write`, with its ``overwrite=False`` default.
 
         Parameters
         ----------
         path : path-like
-            The JSON file.
+            The file.
+        *args, **kwargs
+            Passed to astropy's writer.
+        format : `str`, optional
+            ``"hek-json"`` or an astropy format; chosen from the file name by default.
         overwrite : `bool`, optional
             Replace an existing file.
 
@@ -418,28 +407,43 @@ class JetEvents:
         >>> with tempfile.TemporaryDirectory() as folder:
         ...     path = events.write(os.path.join(folder, "events.json"))
         ...     again = JetEvents.read(path)
-        >>> again["event_coord"][0].Ty
-        <Latitude -1003. arcsec>
+        ...     ecsv = JetEvents.read(events.write(os.path.join(folder, "events.ecsv")))
+        >>> again["event_coord"][0].Ty, ecsv["boundbox_c1ll"][0]
+        (<Latitude -1003. arcsec>, <Quantity -395. arcsec>)
         """
         if not isinstance(path, (str, os.PathLike)):
             raise InputTypeError(f"path must be a file path, not {type(path).__name__}")
+        if Path(path).is_dir():
+            raise InputError(f"{path} is a directory; give the name of the file to write (e.g. events.json)")
+        if not _is_hek_json(path, format):
+            # positions as bare helioprojective Tx/Ty (the observer, Earth at the start, is restored on reading)
+            plain = QTable(self, copy=False)
+            plain["event_coord"] = SkyCoord(self["event_coord"].Tx, self["event_coord"].Ty, frame=Helioprojective)
+            plain.write(path, *args, format=format, overwrite=bool(overwrite), **kwargs)
+            return Path(path)
+        overwrite = True if overwrite is None else overwrite
         path = Path(path)
         if path.is_dir():
             raise InputError(f"{path} is a directory; give the name of the JSON file to write")
         if path.exists() and not overwrite:
             raise InputError(f"{path} exists; pass overwrite=True to replace it")
-        extra = {name: column_kind(self._table[name]) for name in self._table.colnames if name not in CORE_COLUMNS}
+        extra = {name: column_kind(self[name]) for name in self.colnames if name not in CORE_COLUMNS}
         text = hek_json_text(self.to_hek(time_precision=6), self.meta, extra)
         return atomic_write_text(path, text)
 
     @classmethod
-    def read(cls, path):
+    def read(cls, path, *args, format=None, **kwargs):
         """
-        Read events written by `write`, or any HEK JSON response of CJ events.
+        Read events: our JSON (``"hek-json"``), any HEK JSON response of CJ events, VOEvent XML files (or a
+        folder of them), or any astropy table format (``.ecsv``...) written by `write`.
 
         Parameters
         ----------
         path : path-like
+        *args, **kwargs
+            Passed to astropy's reader.
+        format : `str`, optional
+            ``"hek-json"``, ``"voevent"`` or an astropy format; chosen from the file name by default.
 
         Returns
         -------
@@ -463,9 +467,12 @@ class JetEvents:
         if not isinstance(path, (str, os.PathLike)):
             raise InputTypeError(f"path must be a file or folder path, not {type(path).__name__}")
         path = Path(path)
-        voevents = _voevent_paths(path)
+        voevents = voevent_paths(path)
         if voevents is not None:
             return cls.from_hek(voevents)
+        if not _is_hek_json(path, format):
+            table = QTable.read(path, *args, format=format, **kwargs)
+            return cls(table)
         records = load_hek_records(path)
         stored = read_stored_block(path)
         if stored is None:
@@ -516,8 +523,8 @@ class JetEvents:
         >>> str(events[0]["frm_name"]), bool(events[0]["frm_humanflag"]), bool(events["event_probability"].mask[0])
         ('asainz', True, True)
         """
-        if isinstance(source, (str, os.PathLike)) and _voevent_paths(Path(source)) is not None:
-            source = _voevent_paths(Path(source))
+        if isinstance(source, (str, os.PathLike)) and voevent_paths(Path(source)) is not None:
+            source = voevent_paths(Path(source))
         if isinstance(source, (list, tuple)) and source and all(isinstance(item, (str, os.PathLike)) for item in source):
             from .voevent import read_voevent
 
@@ -527,95 +534,10 @@ class JetEvents:
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-def _voevent_paths(path):
-    """The VOEvent files ``path`` names (an ``.xml`` file, or a folder holding some), or `None`."""
-    if path.is_dir():
-        found = sorted(path.glob("*.xml"))
-        if not found:
-            raise InputError(f"{path} is a folder without VOEvent .xml files; give a JSON file or a folder of VOEvents")
-        return found
-    if path.suffix.lower() == ".xml":
-        return [path]
-    return None
-
-
-def _empty_table():
-    empty_time = Time(np.zeros(0), format="mjd", scale="utc")
-    empty_time.format = "isot"
-    zero = np.zeros(0) * u.arcsec
-    return QTable(
-        {
-            "event_starttime": empty_time,
-            "event_endtime": empty_time.copy(),
-            "event_peaktime": empty_time.copy(),
-            "event_probability": np.zeros(0),
-            "event_coord": SkyCoord(zero, zero, frame=Helioprojective),
-            **{name: zero.copy() for name in BOX_COLUMNS},
-        }
-    )
-
-
-def _validated(table):
-    """Check and canonicalise the core columns of ``table`` in place; return it sorted by start."""
-    for name in TIME_COLUMNS:
-        time = as_time(table[name], name)
-        # times are kept to the microsecond, the precision of our JSON files, so a round trip is exact
-        text = Time(time.utc, precision=6).isot
-        table[name] = Time(text, format="isot", scale="utc", precision=6)
-    start, end, peak = (table[name] for name in TIME_COLUMNS)
-    if len(table):
-        if np.any(end < start):
-            raise InputError(f"event(s) {np.flatnonzero(end < start).tolist()} end before they start")
-        bad = (peak < start) | (peak > end)
-        if np.any(bad):
-            raise InputError(f"event(s) {np.flatnonzero(bad).tolist()} peak outside their start-end interval")
-    prob = table["event_probability"]
-    if isinstance(prob, u.Quantity):
-        if prob.unit != u.dimensionless_unscaled:
-            raise InputTypeError("event_probability must be dimensionless")
-        prob = prob.value
-    mask = np.ma.getmaskarray(prob)
-    try:
-        values = np.ma.filled(np.ma.asarray(prob, dtype=float), 0.5)
-    except (TypeError, ValueError) as exc:
-        raise InputTypeError(f"event_probability must hold numbers: {exc}") from exc
-    if np.any(~np.isfinite(values)) or np.any((values < 0) | (values > 1)):
-        raise InputError("event_probability must be between 0 and 1 (masked where unknown)")
-    table["event_probability"] = MaskedColumn(values, mask=mask) if mask.any() else values
-    boxes = {}
-    for name in BOX_COLUMNS:
-        boxes[name] = as_arcsec(table[name], name)
-        if np.any(~np.isfinite(boxes[name])):
-            raise InputError(f"column {name!r} holds NaN or infinite values")
-        table[name] = boxes[name]
-    for axis in ("c1", "c2"):
-        bad = boxes[f"boundbox_{axis}ll"] >= boxes[f"boundbox_{axis}ur"]
-        if np.any(bad):
-            raise InputError(
-                f"event(s) {np.flatnonzero(bad).tolist()}: boundbox_{axis}ll must be below boundbox_{axis}ur"
-            )
-    for name, (unit, _, _) in PROPERTY_COLUMNS.items():
-        if name in table.colnames:
-            column = table[name]
-            if not isinstance(column, u.Quantity):
-                raise InputTypeError(f"column {name!r} must be a Quantity in {unit} (NaN where not measured)")
-            try:
-                table[name] = column.to(unit)
-            except u.UnitConversionError as exc:
-                raise InputTypeError(f"column {name!r} must be in a unit of {unit.physical_type}: {exc}") from exc
-    tx, ty = tx_ty(table["event_coord"], "event_coord")
-    table["event_coord"] = hpc(tx, ty, start)
-    for name, low, high in zip(ERROR_COLUMNS, ("boundbox_c1ll", "boundbox_c2ll"), ("boundbox_c1ur", "boundbox_c2ur")):
-        if name in table.colnames:
-            error = as_arcsec(table[name], name)
-            if np.any(~np.isfinite(error)):
-                error = np.where(np.isfinite(error), error, (boxes[high] - boxes[low]) / 2)
-            table[name] = error
-        else:
-            table[name] = (boxes[high] - boxes[low]) / 2
-    order = np.lexsort((end.mjd, start.mjd)) if len(table) else np.arange(0)
-    columns = [*CORE_COLUMNS, *[name for name in table.colnames if name not in CORE_COLUMNS]]
-    return table[order][columns]
+def _is_hek_json(path, format):
+    if format is not None:
+        return format == "hek-json"
+    return Path(path).suffix.lower() == ".json"
 
 
 def _from_records(records, *, meta, columns):
