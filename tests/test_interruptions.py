@@ -30,7 +30,8 @@ from sunpy_jets.model import pretrained
 from sunpy_jets._atomic import atomic_path, atomic_write_bytes
 from sunpy_jets.datasets import build_cache, completed_files, download
 from sunpy_jets.datasets.cache import read_cache_index, read_cached_sequence, write_cached_sequence
-from sunpy_jets.exceptions import DownloadError, FileFormatError, InputWarning
+from sunpy_jets.datasets import TensorJetDataset
+from sunpy_jets.exceptions import DownloadError, FileFormatError, InputError, InputWarning, TrainingError
 from sunpy_jets.training import TrainingRecipe, fit, load_checkpoint
 from sunpy_jets.training.checkpoint import CHECKPOINT_NAME
 
@@ -241,3 +242,76 @@ def test_pretrained_leftovers_of_a_killed_download_are_not_served(tmp_path, monk
     with pytest.raises(DownloadError):
         pretrained.fetch_weights("https://example.org/other.zip", sha256=other, cache_dir=cache, progress=False)
     assert not (cache / "models" / other).exists()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Issue 20, 6: a diverged training stops with TrainingError, keeps its last good checkpoint, and leaves the
+# classifier as it was.
+
+
+class _ExplodesAt:
+    """A training set whose frames become NaN from epoch ``epoch`` on (a stand-in for a diverging run)."""
+
+    def __init__(self, data, epoch):
+        self.data, self.epoch, self.now, self.augment = data, epoch, 0, True
+
+    def set_epoch(self, epoch):
+        self.now = epoch
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, i):
+        x, y = self.data[i]
+        return (x * float("nan") if self.now >= self.epoch else x), y
+
+
+def _weights(clf):
+    return {k: v.clone() for k, v in clf.model.state_dict().items()}
+
+
+def test_diverging_training_keeps_the_last_good_checkpoint(tmp_path):
+    train, val = blob_datasets(n_train=8, n_val=4, seed=0)
+    clf = JetClassifier(TINY, device="cpu", seed=0, progress=False)
+    before = _weights(clf)
+    recipe = TrainingRecipe(epochs=3, lr=1e-2, batch_size=4, patience=None, seed=11, augment=False)
+    with pytest.raises(TrainingError, match="diverged in epoch 1.* last good epoch is kept"):
+        fit(clf, _ExplodesAt(train, 1), val, recipe=recipe, checkpoint_dir=tmp_path, progress=False)
+    assert load_checkpoint(tmp_path)["meta"]["next_epoch"] == 1  # epoch 0's checkpoint, not a diverged one
+    assert all(torch.equal(v, before[k]) for k, v in clf.model.state_dict().items())
+
+
+def test_huge_learning_rate_is_a_training_error_not_a_saved_model(tmp_path):
+    train, val = blob_datasets(n_train=8, n_val=4, seed=0)
+    clf = JetClassifier(TINY, device="cpu", seed=0, progress=False)
+    with pytest.raises(TrainingError, match="diverged"):
+        fit(clf, train, val, recipe=TrainingRecipe(epochs=4, lr=1e6, batch_size=4, seed=0), progress=False)
+
+
+def test_one_class_validation_is_a_training_error():
+    train, val = blob_datasets(n_train=8, n_val=4, seed=0)
+    one_class = TensorJetDataset(torch.stack([val[i][0] for i in range(4)]).squeeze(2), [0, 0, 0, 0])
+    clf = JetClassifier(TINY, device="cpu", seed=0, progress=False)
+    with pytest.raises(TrainingError, match="only label 0"):
+        fit(clf, train, one_class, recipe=TrainingRecipe(epochs=1, batch_size=4), progress=False)
+
+
+def test_saturated_probabilities_give_no_edge_threshold():
+    """A model whose every probability is 1.0 would get threshold 1.0 (no window a jet): refused."""
+    train, val = blob_datasets(n_train=8, n_val=4, seed=0)
+    clf = JetClassifier(TINY, device="cpu", seed=0, progress=False)
+    with torch.no_grad():
+        clf.model.head[-1].bias.fill_(60.0)
+    threshold = clf.threshold
+    with pytest.raises(TrainingError, match="at the edge of"):
+        fit(clf, train, val, recipe=TrainingRecipe(epochs=1, lr=1e-9, batch_size=4, augment=False), progress=False)
+    assert clf.threshold == threshold
+
+
+def test_bad_checkpoint_dir_is_refused_before_the_first_epoch(tmp_path):
+    train, val = blob_datasets(n_train=8, n_val=4, seed=0)
+    (tmp_path / "file").write_text("x")
+    clf = JetClassifier(TINY, device="cpu", seed=0, progress=False)
+    for where in (tmp_path / "file", tmp_path / "file" / "ckpt"):
+        with pytest.raises(InputError, match="checkpoint_dir"):
+            fit(clf, train, val, recipe=RECIPE, checkpoint_dir=where, progress=False)

@@ -28,6 +28,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .._paths import check_output_dir
 from ..exceptions import DownloadError, InputError, InputTypeError, WeightsError
 from .weights import CARD_NAME, sha256sum
 
@@ -224,6 +225,7 @@ def fetch_weights(url, *, sha256, cache_dir=None, progress=True) -> Path:
     target = models / sha256
     if (target / CARD_NAME).is_file():
         return target
+    check_output_dir(models, "cache_dir")  # before the download, not after it
     models.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=models, prefix=f".partial-{sha256[:12]}-"))
     try:

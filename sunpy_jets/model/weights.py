@@ -26,6 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .._atomic import atomic_path, atomic_write_bytes
+from .._paths import check_output_dir
 from ..exceptions import InputError, WeightsError
 from ..version import version as package_version
 from .config import JetModelConfig
@@ -207,7 +208,7 @@ def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
     """
     if model.config != card.config:
         raise WeightsError("the model's configuration differs from the card's; save the card of this model")
-    directory = Path(directory)
+    directory = check_output_dir(directory, "the model directory")
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     # Named by its checksum, the new weights file never overwrites the one the current card points at.
