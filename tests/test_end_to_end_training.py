@@ -1,8 +1,8 @@
 """
 The real-data training path, end to end and offline.
 
-With the JSOC and HEK stand-ins up (tests/servers), ``sunpy-jets train --preset cs433 --limit 4`` reads the
-Solar Jet Hunter catalogue, builds the manifest, downloads real AIA 304 Å cutouts through sunpy's
+With the JSOC and HEK stand-ins up (tests/servers), ``sunpy-jets train --preset cs433 --limit 5`` reads (a
+part of) the Solar Jet Hunter catalogue, builds the manifest, downloads real AIA 304 Å cutouts through sunpy's
 Fido/JSOCClient, drms and parfive, caches them, splits by HEK event, trains, evaluates and saves weights and
 a model card. The first run is SIGKILLed in the middle of a file; the rerun resumes, uses nothing partial and
 leaves downloads and cache identical to an uninterrupted run's. ``sunpy-jets detect`` then runs with the
@@ -39,21 +39,35 @@ from sunpy_jets.model import JetModelConfig
 
 from conftest import realdata_path
 
-LIMIT = 4  # jets and non-jets: 8 labels, 6 frames each
+LIMIT = 5  # jets (one per HEK event) and non-jets: 10 labels, 6 frames each
+# Real catalogue rows: on-disk jets of five HEK events (and, second, one more jet of the first event, which
+# --limit leaves out), and six non-jet positions (--limit keeps the first five). They give every set of the
+# grouped split jets and non-jets. (Jets above the limb are left out: see the final report of issue 21 -- the
+# preprocessing cannot yet place a label centre above the limb on frames of another observer or time.)
+JET_ROWS = [1, 2, 49, 50, 70, 89]
+NONJET_ROWS = [0, 3, 5, 6, 7, 8]
+N_FILES = 2 * LIMIT * 6
 MODEL = ["--n-frames", "6", "--image-size", "32", "--channels", "4", "8", "--hidden-size", "8"]
 RECIPE = ["--epochs", "2", "--batch-size", "2", "--lr", "0.01", "--patience", "5", "--device", "cpu"]
 CONFIG = JetModelConfig(n_frames=6, image_size=32, channels=(4, 8), hidden_size=8)
-STALL_AT = 27  # the 27th of 48 file downloads (the fifth label's third frame) is cut by SIGKILL
-# A known problem of the preprocessing, not of the download path: a label centre above the limb (the first
-# catalogue jet, the 2011-01-20 south-polar jet) cannot be placed on its frames, whose observer and time differ
-# from the label's. Such a label is reported by build_cache and left out; every other label must be cached.
-OFF_LIMB = "lies outside the field of view"
+STALL_AT = 33  # the 33rd of 60 file downloads (the sixth label's third frame) is cut by SIGKILL
 
 
-def _train_args(output):
-    catalogue = realdata_path("sjh_catalogue", "Jet_clusters_3.0_2.0_paperID.csv")
-    return ["train", "--preset", "cs433", "--catalogue", str(catalogue), "--limit", str(LIMIT),
-            "--output", str(output), "--no-progress", *MODEL, *RECIPE]  # fmt: skip
+@pytest.fixture
+def labels(tmp_path):
+    """A small catalogue and non-jet file: real rows of the published ones."""
+    lines = realdata_path("sjh_catalogue", "Jet_clusters_3.0_2.0_paperID.csv").read_text().splitlines()
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("\n".join([lines[0]] + [lines[1 + i] for i in JET_ROWS]) + "\n")
+    lines = realdata_path("sjh_catalogue", "No_jet_df.csv").read_text().splitlines()
+    nonjets = tmp_path / "No_jet_df.csv"
+    nonjets.write_text("\n".join([lines[0]] + [lines[1 + i] for i in NONJET_ROWS]) + "\n")
+    return catalogue, nonjets
+
+
+def _train_args(output, labels):
+    return ["train", "--preset", "cs433", "--catalogue", str(labels[0]), "--nonjets", str(labels[1]),
+            "--limit", str(LIMIT), "--output", str(output), "--no-progress", *MODEL, *RECIPE]  # fmt: skip
 
 
 def _folder_state(download_dir):
@@ -73,13 +87,13 @@ def _cache_state(cache_dir):
 
 
 @pytest.mark.slow
-def test_training_from_the_catalogue_end_to_end(jsoc_server, hek_server, tmp_path, capsys):
+def test_training_from_the_catalogue_end_to_end(jsoc_server, hek_server, labels, tmp_path, capsys):
     start = time.perf_counter()
     out = tmp_path / "model"
     # 1. The first run is SIGKILLed while a file is half-way down.
     jsoc_server.misbehave.stall_at = STALL_AT
     env = {**os.environ, "PARFIVE_HIDE_PROGRESS": "True", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "sunpy_jets", *_train_args(out)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "sunpy_jets", *_train_args(out, labels)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         deadline = time.monotonic() + 150
@@ -102,7 +116,7 @@ def test_training_from_the_catalogue_end_to_end(jsoc_server, hek_server, tmp_pat
     assert half.name == jsoc_server.downloads[STALL_AT - 1]
     assert not (folder / "complete.json").exists() and completed_files(downloads, folder.name) is None
     assert len(list(folder.glob("*.fits"))) == 2  # the two whole files of that label are kept
-    assert sum(completed_files(downloads, p.name) is not None for p in downloads.iterdir()) == 4
+    assert sum(completed_files(downloads, p.name) is not None for p in downloads.iterdir()) == 5
     assert not (out / "cache").exists() and not list(out.glob("*.safetensors"))
     first_downloads = list(jsoc_server.downloads)
     jsoc_server.reset()
@@ -110,29 +124,28 @@ def test_training_from_the_catalogue_end_to_end(jsoc_server, hek_server, tmp_pat
     # 2. The same command again: it resumes, downloads only what is missing, and trains.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the run's own InputWarnings (padding, a label left out) are printed
-        assert main(_train_args(out)) == 0
+        assert main(_train_args(out, labels)) == 0
     printed = capsys.readouterr().out
-    assert "4 jets from 2 HEK events and 4 non-jets: 8 JSOC queries" in printed
-    assert "JSOC: 4 sequences downloaded, 4 already there, 0 failed" in printed
+    assert "5 jets from 5 HEK events and 5 non-jets: 10 JSOC queries" in printed
+    assert "JSOC: 5 sequences downloaded, 5 already there, 0 failed" in printed
     assert "model saved" in printed
     resumed_downloads = first_downloads + jsoc_server.downloads
 
     # 3. Nothing partial was used: downloads and cache are those of an uninterrupted run.
     reference = tmp_path / "reference"
-    catalogue = SolarJetHunterCatalogue.read(realdata_path("sjh_catalogue", "Jet_clusters_3.0_2.0_paperID.csv"))
-    nonjets = read_nonjet_positions(realdata_path("sjh_catalogue", "No_jet_df.csv"))
-    manifest = build_manifest(catalogue[:LIMIT], nonjets[:LIMIT], config=CONFIG)
+    catalogue, nonjets = SolarJetHunterCatalogue.read(labels[0]), read_nonjet_positions(labels[1])
+    catalogue.remove_row(1)  # the second jet of the first HEK event
+    manifest = build_manifest(catalogue, nonjets[:LIMIT], config=CONFIG)
     jsoc_server.reset()
     assert set(download(manifest, reference / "downloads", progress=False)["status"]) == {"downloaded"}
     # The interrupted and resumed runs downloaded what one run does, and again only the file that was cut.
     extra = collections.Counter(resumed_downloads) - collections.Counter(jsoc_server.downloads)
-    assert len(jsoc_server.downloads) == 48 and extra == {half.name: 1}
+    assert len(jsoc_server.downloads) == N_FILES and extra == {half.name: 1}
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         report = build_cache(manifest, reference / "cache", config=CONFIG, download_dir=reference / "downloads",
                              progress=False)  # fmt: skip
-    assert all(s == "built" or OFF_LIMB in m for s, m in zip(report["status"], report["message"])), report
-    assert sum(report["status"] == "built") >= len(manifest) - 1
+    assert list(report["status"]) == ["built"] * len(manifest), list(report["message"])
     ours, theirs = _folder_state(downloads), _folder_state(reference / "downloads")
     assert ours.keys() == theirs.keys() and all(ours[k] == theirs[k] for k in ours)
     ours, theirs = _cache_state(out / "cache"), _cache_state(reference / "cache")
@@ -141,14 +154,15 @@ def test_training_from_the_catalogue_end_to_end(jsoc_server, hek_server, tmp_pat
     # 4. A saved, loadable model with its card.
     clf = JetClassifier.load(out, device="cpu")
     data = clf.card.training["data"]
-    assert (data["limit"], data["n_labels"], data["n_cached"]) == (LIMIT, 8, len(ours) // 2)
+    assert (data["limit"], data["n_labels"], data["n_cached"]) == (LIMIT, 2 * LIMIT, 2 * LIMIT)
+    assert len(ours) == 2 * 2 * LIMIT  # an array and a sidecar per label
     assert data["split"].startswith("grouped by HEK event")
     assert {"validation", "test"} <= set(clf.card.metrics)
     assert json.loads((out / "test_metrics.json").read_text())["n"] == data["n_test"]
     assert clf.config.image_size == 32 and clf.config.n_frames == 6
 
     # 5. detect with those weights on one label's downloaded files ...
-    label = str(manifest["label_id"][3])  # a jet of SOL2011-01-20T22:00:09L353C074
+    label = str(manifest["label_id"][0])  # a jet of SOL2011-01-20T22:00:09L353C074
     files = [str(f) for f in completed_files(downloads, label)]
     detected = tmp_path / "detected"
     with warnings.catch_warnings():
@@ -164,12 +178,12 @@ def test_training_from_the_catalogue_end_to_end(jsoc_server, hek_server, tmp_pat
     from sunpy.net import Fido
     from sunpy.net import attrs as a
 
-    t0 = Time(manifest["start_time"][3])
+    t0 = Time(manifest["start_time"][0])
     result = Fido.search(a.Time(t0 - 1 * u.h, t0 + 1 * u.h), a.hek.CJ)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # HEKFormatWarning: wavelengths in cm are normalised
         hek = JetEvents.from_hek(result["hek"])
-    assert str(manifest["group"][3]) in [str(s) for s in hek["SOL_standard"]]
+    assert str(manifest["group"][0]) in [str(s) for s in hek["SOL_standard"]]
     overlapping = [
         e for e in events
         if any(e["event_starttime"] <= h["event_endtime"] and h["event_starttime"] <= e["event_endtime"] for h in hek)

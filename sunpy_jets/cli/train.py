@@ -47,7 +47,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     real.add_argument("--email", help="JSOC e-mail (default: the JSOC_EMAIL environment variable)")
     real.add_argument("--download-dir", help="where FITS cutouts go (default: OUTPUT/downloads)")
     real.add_argument("--limit", type=int, metavar="N",
-                      help="use only the first N jets and the first N non-jets (a quick trial of the whole path)")
+                      help="a quick trial of the whole path: one jet from each of the first N HEK events, and the "
+                      "first N non-jet positions")
     real.add_argument("--jsoc-url", metavar="URL", help="base URL of the JSOC server (default: the "
                       "SUNPY_JETS_JSOC_URL environment variable, else jsoc.stanford.edu)")
     real.add_argument("--jsoc-timeout", type=float, default=30.0, metavar="MINUTES",
@@ -208,8 +209,9 @@ def _run_cs433(args):
         raise InputError(f"--jsoc-timeout must be a positive number of minutes, not {args.jsoc_timeout}")
     catalogue = SolarJetHunterCatalogue.read(catalogue_path)
     nonjets = read_nonjet_positions(nonjets_path)
-    if args.limit is not None:
-        catalogue, nonjets = catalogue[: args.limit], nonjets[: args.limit]
+    if args.limit is not None:  # one jet per HEK event, so that a grouped split can put jets in every set
+        _, first = np.unique(np.asarray(catalogue["sol_event"]), return_index=True)
+        catalogue, nonjets = catalogue[np.sort(first)[: args.limit]], nonjets[: args.limit]
     manifest = build_manifest(catalogue, nonjets, config=config)
     n_events = len(np.unique(catalogue["sol_event"]))
     print(f"{len(catalogue)} jets from {n_events} HEK events and {len(nonjets)} non-jets: {len(manifest)} JSOC queries")
