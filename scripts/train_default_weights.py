@@ -33,7 +33,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-import astropy.units as u
+try:
+    import astropy.units as u
+except ImportError:  # a bare GPU machine: only the realistic training step (train_realistic) runs there
+    u = None
 
 __all__ = ["TRAIN_SEED_BASE", "VAL_SEED_BASE", "TEST_SEED_BASE", "generate_split", "sequence_spec"]
 
@@ -42,7 +45,7 @@ VAL_SEED_BASE = 2_000_000
 TEST_SEED_BASE = 3_000_000
 #: Fraction of jet sequences that also hold a hard negative (training and validation only).
 DISTRACTOR_FRACTION = 0.2
-SCALE = 1.8 * u.arcsec / u.pix
+SCALE = 1.8 * u.arcsec / u.pix if u is not None else None
 
 
 def sequence_spec(base, i, *, distractors=True):
@@ -173,6 +176,326 @@ def with_difference_encoder(clf, channels, *, seed):
     return expanded
 
 
+# --------------------------------------------------------------------------------------------------
+# Realistic scenes (--scenes realistic): real AIA 304 backgrounds, Solar Jet Hunter jets, render augmentation.
+#
+# Three steps, each a command:
+#   1. --prepare-only: read the real frames under --realdata into a background bank (workdir/bank.npz,
+#      float16 at 1.8"/px) and the catalogue's jet sizes/speeds/durations (workdir/jets.npy); small enough to
+#      carry to a GPU machine;
+#   2. --device cuda (or cpu): train from --init on scenes made on the fly from the bank, write the state
+#      (safetensors) and the log (JSON) to --state-out; runs without astropy or sunpy (see _light_imports);
+#   3. --finalize STATE: build the model directory (card and checksum) from the state and the log.
+
+#: Real frames (under --realdata) that the bank reads: licensed for training (MPL / MIT, NASA data).
+REAL_BACKGROUNDS = (
+    "helioviewer_jp2/2021_06_01__00_01_29_132__SDO_AIA_AIA_304.jp2",
+    "helioviewer_jp2/2024_04_16__11_15_41_129__SDO_AIA_AIA_304.jp2",
+    "pryoung_papers/aia_bright_thread/aia.lev1_euv_12s.2022-04-02T132011Z.304.image.fits",
+    "pryoung_papers/aia_bright_thread/aia.lev1_euv_12s.2022-04-02T132423Z.304.image.fits",
+    "pryoung_papers/aia_diff/AIA20220402_131341_0304.fits",
+)
+SJH_CATALOGUE = "sjh_catalogue/Jet_clusters_3.0_2.0_paperID.csv"
+#: Procedural backgrounds added to the bank so the model keeps working on the procedural scenes.
+N_PROCEDURAL = 24
+#: Relative weight of a full-disk frame, a small real cutout and a procedural image when drawing backgrounds.
+BANK_WEIGHTS = {"full_disk": 8.0, "cutout": 1.0, "procedural": 0.5}
+
+
+def build_bank(realdata, workdir):
+    """Write ``workdir/bank.npz`` and ``workdir/jets.npy`` from the licensed real frames and the catalogue."""
+    from sunpy_jets.synthetic import BackgroundBank
+    from sunpy_jets.synthetic.realistic import JetDistribution
+
+    realdata, workdir = Path(realdata), Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    real = BackgroundBank.from_files([realdata / p for p in REAL_BACKGROUNDS])
+    proc = BackgroundBank.procedural(N_PROCEDURAL, size=200, seed=20261204)
+    bank = BackgroundBank(real.images + proc.images, np.concatenate([real.geometry, proc.geometry]),
+                          real.names + proc.names)  # fmt: skip
+    bank.save(workdir / "bank.npz")
+    jets = JetDistribution.from_catalogue(realdata / SJH_CATALOGUE)
+    np.save(workdir / "jets.npy", jets.to_arrays())
+    return bank, jets
+
+
+def _light_imports():
+    """
+    Make ``sunpy_jets.model.network``, ``sunpy_jets.model.config`` and ``sunpy_jets.synthetic.realistic``
+    importable where astropy and sunpy are missing (a bare GPU machine): the package's ``__init__`` files,
+    which import them, are replaced by empty namespace modules, and ``astropy.units`` by an empty module
+    (the configuration uses units only in properties the training does not call).
+    """
+    import importlib.util
+    import sys
+    import types
+
+    import os
+
+    forced = os.environ.get("SUNPY_JETS_LIGHT_IMPORTS") == "1"  # to test this path where astropy is installed
+    if not forced and importlib.util.find_spec("astropy") is not None and importlib.util.find_spec("sunpy") is not None:
+        return
+    root = Path(__file__).resolve().parents[1] / "sunpy_jets"
+    for name, folder in (("sunpy_jets", root), ("sunpy_jets.model", root / "model"), ("sunpy_jets.synthetic", root / "synthetic")):
+        module = types.ModuleType(name)
+        module.__path__ = [str(folder)]
+        sys.modules[name] = module
+    exceptions = types.ModuleType("sunpy_jets.exceptions")
+    exceptions.InputError = type("InputError", (ValueError,), {})
+    exceptions.InputTypeError = type("InputTypeError", (TypeError,), {})
+    sys.modules["sunpy_jets.exceptions"] = exceptions
+    astropy = types.ModuleType("astropy")
+    astropy.units = types.ModuleType("astropy.units")
+
+    def _any_unit(name):  # annotations such as u.Quantity
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return object
+
+    astropy.units.__getattr__ = _any_unit
+    sys.modules["astropy"], sys.modules["astropy.units"] = astropy, astropy.units
+
+
+def _bank_weights(names, geometry, shapes):
+    kinds = []
+    for name, (cx, cy, r), shape in zip(names, geometry, shapes):
+        if name.startswith("procedural"):
+            kinds.append("procedural")
+        elif min(shape) > 2 * r:
+            kinds.append("full_disk")
+        else:
+            kinds.append("cutout")
+    return np.array([BANK_WEIGHTS[k] for k in kinds]), kinds
+
+
+def make_sampler(workdir, *, seed, device, render_p=0.5):
+    """The `SceneSampler` of the realistic scenes, from ``workdir/bank.npz`` and ``workdir/jets.npy``."""
+    import json as _json
+
+    from sunpy_jets.synthetic.realistic import JetDistribution, RenderAugment, SceneSampler
+
+    with np.load(Path(workdir) / "bank.npz", allow_pickle=False) as f:
+        meta = _json.loads(str(f["meta"]))
+        images = [f[f"image_{k}"].astype(np.float32) for k in range(meta["n"])]
+        geometry = f["geometry"]
+    table = np.load(Path(workdir) / "jets.npy", allow_pickle=False)
+    jets = JetDistribution(*table.T.astype(np.float64), source="Solar Jet Hunter catalogue")
+    weights, _ = _bank_weights(meta["names"], geometry, [im.shape for im in images])
+    return SceneSampler(images, geometry, jets=jets, weights=weights, render=RenderAugment(p=render_p),
+                        device=device, seed=seed)  # fmt: skip
+
+
+def _standardize(x, config):
+    return (x.clamp(config.clip_min, config.clip_max) - config.mean) / config.std
+
+
+def _batch_frames(config, generator):
+    """Half the batches have the model's 30 frames, the others the 15 frames of a Solar Jet Hunter subject."""
+    return config.n_frames if float(torch.rand(1, generator=generator)) < 0.5 else 15
+
+
+def train_realistic(args):
+    """Step 2: train on scenes made on the fly; writes the state and a JSON log to ``args.state_out``."""
+    _light_imports()
+    import json as _json
+    import math as _math
+
+    from safetensors.torch import load_file, save_file
+
+    from sunpy_jets.model.config import JetModelConfig
+    from sunpy_jets.model.network import JetRCNN
+    from sunpy_jets.synthetic.realistic import augment_batch
+
+    device = torch.device(args.device)
+    torch.manual_seed(args.seed)
+    card = _json.loads((Path(args.init) / "config.json").read_text())
+    config = JetModelConfig.from_dict(card["config"])
+    model = JetRCNN(config)
+    if not args.from_scratch:
+        model.load_state_dict(load_file(str(Path(args.init) / card["weights_file"])))
+    model.to(device)
+    sampler = make_sampler(args.workdir, seed=args.seed, device=device, render_p=args.render_p)
+    val_sampler = make_sampler(args.workdir, seed=10_000, device=device, render_p=0.5)
+    gen = torch.Generator().manual_seed(args.seed)
+    val_gen = torch.Generator().manual_seed(args.seed + 10_000)
+    started = time.perf_counter()
+    val = [val_sampler.sample(args.batch_pairs, n_frames=config.n_frames if k % 2 == 0 else 15)
+           for k in range(max(1, args.val_pairs // args.batch_pairs))]
+    val_x = [(_standardize(augment_batch(b.frames, val_gen, flip=False), config), b.labels) for b in val]
+    del val
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    amp = dict(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    log = {"args": {k: v for k, v in vars(args).items()}, "history": [], "device": str(device),
+           "torch": torch.__version__, "val_seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+    if device.type == "cuda":
+        log["gpu"] = torch.cuda.get_device_name(0)
+
+    def evaluate():
+        model.eval()
+        probs, labels, losses = [], [], []
+        with torch.no_grad(), torch.autocast(**amp):
+            for x, y in val_x:
+                logits = model(x[:, :, None]).float()
+                losses.append(float(loss_fn(logits, y)))
+                probs.append(torch.sigmoid(logits).cpu())
+                labels.append(y.cpu())
+        model.train()
+        p, y = torch.cat(probs).numpy(), torch.cat(labels).numpy()
+        order = np.argsort(p)
+        ranks = np.empty(len(p))
+        ranks[order] = np.arange(1, len(p) + 1)
+        n1, n0 = y.sum(), (1 - y).sum()
+        auc = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / max(n1 * n0, 1)
+        acc = float(((p >= 0.5) == (y == 1)).mean())
+        return float(np.mean(losses)), float(auc), acc
+
+    def save_state(step):
+        """Write the state and the log (after every evaluation too, so an interrupted run leaves its last state)."""
+        out = Path(args.state_out)
+        out.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(out / "state.safetensors"))
+        log["wall_seconds"] = round(time.perf_counter() - started, 1)
+        log["sequences_seen"] = step * 2 * args.batch_pairs
+        (out / "train_log.json").write_text(_json.dumps(log, indent=1))
+
+    steps = args.steps
+    step, t_train = 0, time.perf_counter()
+    model.train()
+    running = []
+    while True:
+        if steps is None and step == 20:
+            per_step = (time.perf_counter() - t_train) / 20
+            steps = max(40, int(args.time_budget / per_step))
+            log["steps_chosen"] = steps
+            log["seconds_per_step_first_20"] = round(per_step, 3)
+            print(f"{per_step:.2f} s/step: {steps} steps in the {args.time_budget} s budget", flush=True)
+        total = steps if steps is not None else 10**9
+        if step >= total or time.perf_counter() - started > args.hard_limit:
+            log["stopped_at_step"] = step
+            break
+        lr = args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + _math.cos(_math.pi * min(step / max(total, 1), 1.0)))
+        if step < args.warmup:
+            lr = args.lr * (step + 1) / args.warmup
+        for group in opt.param_groups:
+            group["lr"] = lr
+        batch = sampler.sample(args.batch_pairs, n_frames=_batch_frames(config, gen))
+        x = augment_batch(batch.frames, gen)
+        x = _standardize(x, config)[:, :, None]
+        with torch.autocast(**amp):
+            logits = model(x).float()
+        loss = loss_fn(logits, batch.labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        running.append(float(loss.detach()))
+        step += 1
+        if step % args.eval_every == 0 or step == total:
+            vloss, vauc, vacc = evaluate()
+            entry = {"step": step, "train_loss": float(np.mean(running)), "val_loss": vloss, "val_auc": vauc,
+                     "val_accuracy": vacc, "lr": lr, "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+            running = []
+            log["history"].append(entry)
+            print(_json.dumps(entry), flush=True)
+            save_state(step)
+    save_state(step)
+    print(f"saved {Path(args.state_out) / 'state.safetensors'} after {log['wall_seconds']} s, {step} steps", flush=True)
+    return 0
+
+
+def finalize_realistic(args, *, threshold=None, metrics=None):
+    """Step 3: the model directory ``args.output`` from ``args.finalize`` (state and log) and ``args.init``."""
+    import dataclasses
+
+    from safetensors.torch import load_file
+
+    from sunpy_jets import JetClassifier
+
+    folder = Path(args.finalize)
+    log = json.loads((folder / "train_log.json").read_text())
+    clf = JetClassifier.load(args.init, device="cpu")
+    previous = {"card_sha256": clf.card.sha256, "name": clf.card.name,
+                **{k: clf.card.training.get(k) for k in ("recipe", "data")}}  # fmt: skip
+    clf.model.load_state_dict(load_file(str(folder / "state.safetensors")))
+    a = log["args"]
+    with np.load(Path(args.workdir) / "bank.npz", allow_pickle=False) as f:
+        names = json.loads(str(f["meta"]))["names"]
+    data = {
+        "source": "sunpy_jets.synthetic.realistic.SceneSampler: pairs of scenes (a jet and its jet-free twin) on "
+        "crops of real AIA 304 A frames (Helioviewer full-disk JPEG 2000, MPL / NASA data; pryoung/papers "
+        "cutouts, MIT) and a few procedural backgrounds, made on the fly at 1.8 arcsec/px, 166x166, 30 frames at 24 s",
+        "backgrounds": [n for n in names if not n.startswith("procedural")],
+        "procedural_backgrounds": sum(n.startswith("procedural") for n in names),
+        "background_weights": BANK_WEIGHTS,
+        "jets": "heights, widths, speeds and durations drawn jointly from the Solar Jet Hunter catalogue's 883 "
+        "jets (Jet_clusters_3.0_2.0_paperID.csv summary columns only; no catalogue image is used)",
+        "never_trained_on": "Solar Jet Hunter subject renders, the jipparchus sequence and any image without a "
+        "licence that allows it",
+        "generator_sha256": generator_digest(),
+        "sequences_seen": log.get("sequences_seen"),
+        "command": "python scripts/train_default_weights.py --scenes realistic --prepare-only; "
+        "python scripts/train_default_weights.py --scenes realistic --init <previous default> "
+        + " ".join(f"--{k.replace('_', '-')} {a[k]}" for k in ("device", "steps", "batch_pairs", "lr", "lr_min",
+                                                               "warmup", "render_p", "seed") if a.get(k) is not None)
+        + (" --from-scratch" if a.get("from_scratch") else "")
+        + (f" (steps chosen from a {a['time_budget']} s budget: {log.get('steps_chosen')})" if a.get("steps") is None else "")
+        + " --state-out STATE; python scripts/train_default_weights.py --scenes realistic --finalize STATE",
+        "continued_from": previous,
+    }  # fmt: skip
+    training = {
+        "data": data,
+        "history": log["history"],
+        "device": log.get("gpu", log.get("device")),
+        "torch_version": log.get("torch"),
+        "wall_seconds": log.get("wall_seconds"),
+        "recipe": {"optimizer": "adamw", "lr": a["lr"], "lr_min": a["lr_min"], "weight_decay": 1e-4,
+                   "scheduler": "cosine over steps with linear warm-up", "warmup": a["warmup"],
+                   "batch_size": 2 * a["batch_pairs"], "steps": log.get("stopped_at_step"), "grad_clip": 5.0,
+                   "amp": "bf16" if "cuda" in str(log.get("device")) else "none", "seed": a["seed"],
+                   "augment": "flips, 90 degree rotations, smaller fields padded with the median, half the batches "
+                   "made with 15 frames, render augmentation (RenderAugment p=0.5)"},  # fmt: skip
+    }
+    clf.threshold = float(threshold if threshold is not None else clf.threshold)
+    clf.card = dataclasses.replace(
+        clf.card,
+        name="sunpy_jets default (real backgrounds)",
+        description=(
+            "A JetRCNN fine-tuned on realistic synthetic scenes: real AIA 304 A backgrounds (licensed full-disk and "
+            "cutout frames, evolved in time, with AIA-like noise) with and without synthetic jets whose sizes, "
+            "speeds and durations follow the Solar Jet Hunter catalogue, hard negatives, and render augmentation. "
+            "Never trained on Solar Jet Hunter subject images. See the card's metrics for real-data figures."
+        ),
+        training=training,
+        metrics=dict(metrics or {}),
+    )
+    clf.save(args.output)
+    print(f"saved {args.output} (threshold {clf.threshold:.4f})")
+    return 0
+
+
+def realistic_parser(parser):
+    parser.add_argument("--scenes", choices=("procedural", "realistic"), default="procedural",
+                        help="procedural: make_sequence scenes (the earlier weights); realistic: real backgrounds")  # fmt: skip
+    parser.add_argument("--realdata", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata"))
+    parser.add_argument("--prepare-only", action="store_true", help="realistic: only write the bank and jets table")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--steps", type=int, help="realistic: optimiser steps (default: as many as --time-budget allows)")
+    parser.add_argument("--time-budget", type=float, default=420.0, help="realistic: seconds of training when --steps is not given")
+    parser.add_argument("--hard-limit", type=float, default=520.0, help="realistic: stop after this many seconds whatever")
+    parser.add_argument("--batch-pairs", type=int, default=32, help="realistic: pairs (jet and twin) per batch")
+    parser.add_argument("--val-pairs", type=int, default=256)
+    parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--lr-min", type=float, default=1e-5)
+    parser.add_argument("--render-p", type=float, default=0.5, help="realistic: fraction of scenes rendered (RenderAugment)")
+    parser.add_argument("--from-scratch", action="store_true", help="realistic: --init gives the architecture only")
+    parser.add_argument("--state-out", help="realistic: folder for state.safetensors and train_log.json")
+    parser.add_argument("--finalize", help="realistic: folder holding state.safetensors and train_log.json to turn into --output")
+    return parser
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", default="/tmp/sunpy_jets_default", help="cache of generated sequences")
@@ -194,7 +517,19 @@ def main(argv=None):
         "the previous stage's weights are kept and the new encoder starts with a small say in the LSTM",
     )
     parser.add_argument("--generate-only", action="store_true")
+    realistic_parser(parser)
     args = parser.parse_args(argv)
+    if args.scenes == "realistic":
+        if args.prepare_only:
+            bank, jets = build_bank(args.realdata, args.workdir)
+            print(f"bank of {len(bank)} images ({', '.join(bank.names[:len(REAL_BACKGROUNDS)])} and "
+                  f"{N_PROCEDURAL} procedural); {jets.source}; written to {args.workdir}")  # fmt: skip
+            return 0
+        if args.finalize:
+            return finalize_realistic(args)
+        if not args.init or not args.state_out:
+            parser.error("--scenes realistic trains from --init (a model directory) and writes --state-out")
+        return train_realistic(args)
 
     from sunpy_jets import JetClassifier
     from sunpy_jets.model import JetModelConfig

@@ -18,6 +18,7 @@ from .io import aia_filename, write_fits
 from .jets import RANGES, SJH_HEIGHT, JetEvent, JetParameters
 from .negatives import NEGATIVES
 from .observation import make_observation
+from .realframes import HELIOVIEWER_304, BackgroundBank, read_frame
 from .sequence import KINDS, SyntheticFrames, SyntheticSequence, make_sequence
 
 __all__ = [
@@ -33,4 +34,22 @@ __all__ = [
     "SJH_HEIGHT",
     "NEGATIVES",
     "KINDS",
+    "BackgroundBank",
+    "read_frame",
+    "HELIOVIEWER_304",
+    "SceneSampler",
+    "SceneBatch",
+    "JetDistribution",
+    "RenderAugment",
 ]
+
+# The batch scene sampler needs torch: imported on first use, so that importing this package does not.
+_REALISTIC = ("SceneSampler", "SceneBatch", "JetDistribution", "RenderAugment")
+
+
+def __getattr__(name):
+    if name in _REALISTIC:
+        from . import realistic
+
+        return getattr(realistic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
