@@ -42,8 +42,8 @@ from conftest import realdata_path
 LIMIT = 5  # jets (one per HEK event) and non-jets: 10 labels, 6 frames each
 # Real catalogue rows: on-disk jets of five HEK events (and, second, one more jet of the first event, which
 # --limit leaves out), and six non-jet positions (--limit keeps the first five). They give every set of the
-# grouped split jets and non-jets. (Jets above the limb are left out: see the final report of issue 21 -- the
-# preprocessing cannot yet place a label centre above the limb on frames of another observer or time.)
+# grouped split jets and non-jets. (Jets above the limb are left out: the preprocessing cannot yet place a label
+# centre above the limb on frames whose observer or time differ from the label's -- a problem of its own.)
 JET_ROWS = [1, 2, 49, 50, 70, 89]
 NONJET_ROWS = [0, 3, 5, 6, 7, 8]
 N_FILES = 2 * LIMIT * 6
