@@ -141,7 +141,8 @@ class JetClassifier:
         return Path(path)
 
     @classmethod
-    def load(cls, path, *, device="auto", expected_sha256: str | None = None, **kwargs) -> "JetClassifier":
+    def load(cls, path, *, device="auto", expected_sha256: str | None = None, unverified_card: bool = False,
+             **kwargs) -> "JetClassifier":
         """
         Load a classifier saved by `save`, checking the weights against their card and checksum.
 
@@ -153,6 +154,8 @@ class JetClassifier:
             Where to run the model.
         expected_sha256 : str, optional
             A checksum the weights must match as well as the card's.
+        unverified_card : bool
+            Accept a card without checksums (written by hand); see `~sunpy_jets.model.load_weights`.
         **kwargs
             Other `JetClassifier` settings (``batch_size``, ``progress``); ``threshold`` overrides the card's.
 
@@ -169,7 +172,7 @@ class JetClassifier:
         ...
         sunpy_jets.exceptions.WeightsError: no/such/model does not exist; give the directory that JetClassifier.save wrote
         """
-        state, card = load_weights(path, expected_sha256=expected_sha256)
+        state, card = load_weights(path, expected_sha256=expected_sha256, unverified_card=unverified_card)
         kwargs.setdefault("threshold", card.threshold)
         clf = cls(card.config, device=device, **kwargs)
         clf.model.load_state_dict(state)

@@ -332,3 +332,58 @@ def test_edited_checkpoint_is_refused_with_training_error(state, tmp_path):
     clf = JetClassifier(CONFIG, device="cpu", seed=0, progress=False)
     with pytest.raises(TrainingError, match="checkpoint"):
         clf.fit(data, data, recipe=TrainingRecipe(epochs=1, batch_size=2), checkpoint_dir=tmp_path, progress=False)
+
+
+# Issue 20, 5: the card's configuration and threshold are covered by a checksum; a card without one is refused.
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("n_frames", 20), ("cadence_s", 12.0), ("fov_arcsec", 200.0), ("mean", 0.0), ("std", 1e3), ("clip_max", 10.0),
+])  # fmt: skip
+def test_edited_preprocessing_in_the_card_is_refused(saved, field, value):
+    directory, card = saved
+    card["config"][field] = value
+    (directory / "config.json").write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match="was edited after it was saved"):
+        JetClassifier.load(directory)
+
+
+def test_edited_threshold_in_the_card_is_refused(saved):
+    directory, card = saved
+    card["threshold"] = 0.01
+    (directory / "config.json").write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match="edited after it was saved"):
+        JetClassifier.load(directory)
+
+
+def test_reformatted_card_still_loads(saved):
+    directory, card = saved
+    (directory / "config.json").write_text(json.dumps(card, indent=7, sort_keys=True))
+    assert JetClassifier.load(directory).card.card_sha256 == card["card_sha256"]
+
+
+@pytest.mark.parametrize("field", ["sha256", "card_sha256"])
+@pytest.mark.parametrize("how", ["empty", "missing"])
+def test_card_without_checksum_is_refused_unless_opted_out(saved, field, how):
+    directory, card = saved
+    weights = directory / card["weights_file"]
+    data = bytearray(weights.read_bytes())
+    if field == "sha256":
+        data[-1] ^= 0xFF  # with no checksum, a flipped byte would load
+        weights.write_bytes(bytes(data))
+    # Without the weights' checksum the card's own cannot hold either: a hand-written card lacks both.
+    for name in ([field, "card_sha256"] if field == "sha256" else [field]):
+        if how == "empty":
+            card[name] = ""
+        else:
+            del card[name]
+    (directory / "config.json").write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match=f"has no {field}.*unverified_card=True"):
+        JetClassifier.load(directory)
+    clf = JetClassifier.load(directory, unverified_card=True)  # the documented opt-out
+    assert clf.config == CONFIG
+
+
+def test_bundled_card_is_sealed():
+    clf = JetClassifier.from_pretrained(device="cpu")
+    assert len(clf.card.card_sha256) == 64 and len(clf.card.sha256) == 64

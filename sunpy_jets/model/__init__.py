@@ -4,7 +4,7 @@ The model: its configuration, the network, weights with their model cards, and p
 `JetModelConfig` needs no torch and is imported with the package; the network, weights and
 pretrained sources need torch and are imported on first use (PEP 562), so reading a configuration,
 a catalogue or an event table works on a machine without PyTorch. This subpackage imports nothing
-else of the package but its exceptions, argument checks and atomic writes.
+else of the package but its exceptions, argument checks, output-path checks and atomic writes.
 """
 
 import importlib
@@ -22,6 +22,7 @@ _LAZY = {
     "load_weights": "weights",
     "check_state_dict": "weights",
     "sha256sum": "weights",
+    "card_digest": "weights",
     "CARD_NAME": "weights",
     "DEFAULT_WEIGHTS": "pretrained",
     "ARCHIVE_SUFFIXES": "pretrained",

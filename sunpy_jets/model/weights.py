@@ -38,6 +38,7 @@ __all__ = [
     "load_weights",
     "check_state_dict",
     "sha256sum",
+    "card_digest",
     "CARD_NAME",
 ]
 
@@ -71,6 +72,10 @@ class ModelCard:
         SHA-256 of the weights file (filled in by `save_weights`).
     weights_file : str
         Name of the weights file inside the model directory (filled in by `save_weights`).
+    card_sha256 : str
+        SHA-256 of what decides the model's answers besides the tensors: the configuration
+        (architecture and preprocessing constants), the threshold and the weights' name and SHA-256
+        (see `card_digest`; filled in by `save_weights`, checked by `load_weights`).
     created : str
         ISO time the card was written.
     package_version : str
@@ -92,6 +97,7 @@ class ModelCard:
     metrics: dict = field(default_factory=dict)
     sha256: str = ""
     weights_file: str = ""
+    card_sha256: str = ""
     created: str = ""
     package_version: str = ""
 
@@ -149,11 +155,32 @@ class ModelCard:
         threshold = d.get("threshold", 0.5)
         if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
             raise WeightsError(f"the model card's threshold must be a number in [0, 1], not {threshold!r}")
-        for name, kind in (("name", str), ("description", str), ("sha256", str), ("weights_file", str),
+        for name, kind in (("name", str), ("description", str), ("sha256", str), ("weights_file", str), ("card_sha256", str),
                            ("created", str), ("package_version", str), ("training", dict), ("metrics", dict)):
             if name in d and not isinstance(d[name], kind):
                 raise WeightsError(f"the model card's {name} must be a {kind.__name__}, not {d[name]!r:.60}")
         return cls(**d)
+
+
+def card_digest(card: ModelCard) -> str:
+    """
+    SHA-256 of the parts of a card that change the model's answers: configuration, threshold, weights.
+
+    The digest is of canonical JSON (sorted keys, no spaces), so reformatting the card file does not
+    change it, but editing ``n_frames``, ``cadence_s``, ``fov_arcsec``, ``mean``/``std`` (any field of
+    the configuration), the threshold or the weights' checksum does.
+
+    Examples
+    --------
+    >>> from sunpy_jets.model import ModelCard, card_digest
+    >>> card = ModelCard(threshold=0.3)
+    >>> card_digest(card) == card_digest(ModelCard(threshold=0.3)) != card_digest(ModelCard(threshold=0.4))
+    True
+    """
+    sealed = {"config": card.config.to_dict(), "threshold": float(card.threshold), "sha256": card.sha256,
+              "weights_file": card.weights_file}  # fmt: skip
+    text = json.dumps(sealed, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def sha256sum(path) -> str:
@@ -224,6 +251,7 @@ def save_weights(directory, model: JetRCNN, card: ModelCard) -> ModelCard:
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         package_version=package_version,
     )
+    card = dataclasses.replace(card, card_sha256=card_digest(card))
     atomic_write_bytes(directory / CARD_NAME, json.dumps(card.to_dict(), indent=2).encode())
     # Only now is the old weights file unreferenced.
     for old in directory.glob("weights-*.safetensors"):
@@ -251,7 +279,7 @@ def _refuse_unsafe(path: Path):
         )
 
 
-def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, ModelCard]:
+def load_weights(path, *, expected_sha256: str | None = None, unverified_card: bool = False) -> tuple[dict, ModelCard]:
     """
     Load and check a saved model's tensors and card.
 
@@ -261,6 +289,11 @@ def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, Mod
         The model directory (or its ``config.json``).
     expected_sha256 : str, optional
         A checksum the weights must also match (e.g. published beside a download).
+    unverified_card : bool
+        Accept a card without checksums (``sha256`` and ``card_sha256`` empty or missing), such as
+        one written by hand or by sunpy_jets before 0.1. The tensors are still checked against the
+        configuration, but an edit of the card's preprocessing constants or threshold cannot be
+        detected: use only for cards you wrote yourself. A checksum that is present is always checked.
 
     Returns
     -------
@@ -270,8 +303,9 @@ def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, Mod
     Raises
     ------
     `~sunpy_jets.exceptions.WeightsError`
-        If the directory, card or weights are missing or unreadable, the checksum does not match, the
-        file is a pickle, or the tensors do not fit the card's configuration.
+        If the directory, card or weights are missing or unreadable, a checksum is missing (see
+        ``unverified_card``) or does not match, the file is a pickle, or the tensors do not fit the
+        card's configuration.
 
     Examples
     --------
@@ -301,6 +335,12 @@ def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, Mod
     if not card.weights_file or "/" in card.weights_file or not weights_path.is_file():
         raise WeightsError(f"the weights file {card.weights_file!r} named by {card_path} is missing")
     _refuse_unsafe(weights_path)
+    if not unverified_card and not (card.sha256 and card.card_sha256):
+        missing = " and ".join(k for k in ("sha256", "card_sha256") if not getattr(card, k))
+        raise WeightsError(
+            f"the model card {card_path} has no {missing}: its weights and settings cannot be verified; save the model "
+            "again with JetClassifier.save, or load a card you wrote yourself with unverified_card=True"
+        )
     digest = sha256sum(weights_path)
     for expected, source in ((card.sha256, card_path), (expected_sha256, "the expected checksum")):
         if expected and digest != expected.lower():
@@ -313,6 +353,12 @@ def load_weights(path, *, expected_sha256: str | None = None) -> tuple[dict, Mod
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsError(f"{weights_path} is not a readable safetensors file: {e}") from e
     check_state_dict(state, card.config)
+    if card.card_sha256 and card.card_sha256 != card_digest(card):
+        raise WeightsError(
+            f"the model card {card_path} was edited after it was saved: its configuration, threshold or weights "
+            "entry no longer match its card_sha256, and a changed preprocessing constant changes every probability; "
+            "restore the card, or load the weights and save them again with the settings you want"
+        )
     return state, card
 
 
