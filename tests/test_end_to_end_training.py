@@ -184,11 +184,14 @@ def test_training_from_the_catalogue_end_to_end(jsoc_server, hek_server, labels,
         warnings.simplefilter("ignore")  # HEKFormatWarning: wavelengths in cm are normalised
         hek = JetEvents.from_hek(result["hek"])
     assert str(manifest["group"][0]) in [str(s) for s in hek["SOL_standard"]]
-    overlapping = [
-        e for e in events
-        if any(e["event_starttime"] <= h["event_endtime"] and h["event_starttime"] <= e["event_endtime"] for h in hek)
-    ]  # fmt: skip
-    print(f"{len(events)} detected event(s), {len(hek)} HEK CJ event(s), {len(overlapping)} overlapping in time")
+    from sunpy_jets.events import match_events
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        match = match_events(events, result["hek"])
+    assert len(match.matched) + len(match.unmatched_detected) == len(events)
+    assert len(match.matched) + len(match.unmatched_reference) == len(hek)
+    print(f"{len(events)} detected event(s), {len(hek)} HEK CJ event(s), {len(match.matched)} matched")
     assert time.perf_counter() - start < 240
 
 
