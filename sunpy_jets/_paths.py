@@ -13,10 +13,12 @@ from pathlib import Path
 
 from .exceptions import InputError, InputTypeError
 
-__all__ = ["check_output_dir", "check_output_file", "check_file_name", "NAME_MAX"]
+__all__ = ["check_output_dir", "check_output_file", "check_file_name", "NAME_MAX", "ATOMIC_RESERVE"]
 
 #: The longest file name (in bytes) accepted; most file systems allow 255.
 NAME_MAX = 255
+#: Bytes an atomic write's temporary file adds to a name (``.`` + name + ``.XXXXXXXX.tmp``).
+ATOMIC_RESERVE = 16
 
 
 def _as_path(path, name) -> Path:
@@ -28,9 +30,12 @@ def _as_path(path, name) -> Path:
     return Path(text).expanduser()
 
 
-def check_file_name(directory, file_name: str, name: str = "the file name") -> None:
+def check_file_name(directory, file_name: str, name: str = "the file name", *, reserve: int = 0) -> None:
     """
     Refuse a file name the file system of ``directory`` cannot hold (too long, or with a NUL or slash).
+
+    ``reserve`` bytes are kept free for what atomic writes add to a name (their temporary files are
+    ``.NAME.XXXXXXXX.tmp``: `ATOMIC_RESERVE`).
 
     Examples
     --------
@@ -48,6 +53,7 @@ def check_file_name(directory, file_name: str, name: str = "the file name") -> N
     except (OSError, ValueError, AttributeError):
         pass  # the folder does not exist yet, or the platform does not say: the usual limit
     size = len(file_name.encode("utf-8", "surrogatepass"))
+    limit -= reserve
     if size > limit:
         raise InputError(
             f"{name} gives a file name of {size} bytes, more than the {limit} a file system allows; use a shorter one"

@@ -786,7 +786,60 @@ SIDECAR_EDITS = {
     "times are not times": ("times", ["yesterday"] * N),
     "centre is text": ("center", "x"),
     "checksum is a number": ("sha256", 5),
+    # Edits that keep every type right (issue 20, 7): only the sidecar's own checksum notices them.
+    "target flipped": ("target", 0),
+    "times shifted": ("times", [f"2013-07-19T07:{30 + i // 2:02d}:{(i % 2) * 30:02d}.000" for i in range(N)]),
+    "centre moved": ("center", {"Tx": -600.0, "Ty": 200.0, "obstime": "2012-07-19T07:30:00.000"}),
+    "label and group changed": ("group", "SOL2099-01-01"),
+    "own checksum removed": ("sidecar_sha256", _DROP),
 }
+
+
+def test_deeply_nested_sidecar_is_reported_not_a_recursion_error(tmp_path):
+    from sunpy_jets.datasets.cache import read_cached_sequence, write_cached_sequence
+
+    times = Time("2012-07-19T07:30:00") + np.arange(N) * 24 * u.s
+    center = SkyCoord(600 * u.arcsec, -200 * u.arcsec, frame="helioprojective", observer="earth", obstime=times[0])
+    write_cached_sequence(tmp_path, "sjh_1", np.ones((N, 32, 32), np.float32), target=1, group="g", times=times,
+                          center=center, config=CONFIG)  # fmt: skip
+    (tmp_path / "sjh_1.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(FileFormatError, match="nested too deeply"):
+        read_cached_sequence(tmp_path, "sjh_1", config=CONFIG)
+
+
+def test_build_cache_reports_a_label_id_too_long_for_a_file_name(frames, tmp_path):
+    """Issue 20, 11: one label id of 300 characters fails alone; the build goes on."""
+    items = [{"label_id": "x" * 300, "data": frames, "target": 1, "group": "a"},
+             {"label_id": "good", "data": frames, "target": 1, "group": "b"}]  # fmt: skip
+    with pytest.warns(InputWarning, match="1 of 2 sequences were not cached"):
+        report = build_cache(items, tmp_path, config=CONFIG, progress=False)
+    assert list(report["status"]) == ["failed", "built"]
+    assert "label_id gives a file name of" in report["message"][0]
+
+
+def test_build_cache_into_a_file_is_refused_before_preprocessing(frames, tmp_path, monkeypatch):
+    import sunpy_jets.inputs.preprocessing as preprocessing
+
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setattr(preprocessing, "prepare_sequence", lambda *a, **k: pytest.fail("preprocessed first"))
+    with pytest.raises(InputError, match="cache_dir .* cannot be created: .*file is a file"):
+        build_cache([{"label_id": "a", "data": frames, "target": 1, "group": "a"}], tmp_path / "file" / "cache",
+                    config=CONFIG, progress=False)  # fmt: skip
+
+
+def test_save_into_a_file_is_refused(clf, tmp_path):
+    (tmp_path / "file").write_text("x")
+    for where in (tmp_path / "file", tmp_path / "file" / "model"):
+        with pytest.raises(InputError, match="model directory"):
+            clf.save(where)
+
+
+def test_pretrained_cache_dir_under_a_file_is_refused_before_downloading(tmp_path):
+    from sunpy_jets.model import fetch_weights
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="cache_dir .* cannot be created"):
+        fetch_weights("https://example.org/model.zip", sha256="a" * 64, cache_dir=tmp_path / "file")
 
 
 @pytest.mark.parametrize("case", list(SIDECAR_EDITS))

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import warnings
 
@@ -161,7 +162,11 @@ def test_build_cache_reports_failures_and_needs_download_dir(tmp_path):
 def test_sidecar_is_documented_json(tmp_path):
     _entry(tmp_path)
     meta = json.loads((tmp_path / "sjh_a.json").read_text())
-    assert meta["format"] == "sunpy_jets.sequence" and meta["version"] == 1
+    assert meta["format"] == "sunpy_jets.sequence" and meta["version"] == 2
+    # Version 2: the sidecar's own fields are covered by a checksum (issue 20, 7).
+    fields = {k: v for k, v in meta.items() if k != "sidecar_sha256"}
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    assert meta["sidecar_sha256"] == hashlib.sha256(text.encode()).hexdigest()
     assert set(meta["config"]) == set(PREPROCESSING_FIELDS)
     assert {"n_frames", "image_size", "cadence_s", "fov_arcsec", "clip_max", "mean", "std"} <= set(meta["config"])
     assert "hidden_size" not in meta["config"]

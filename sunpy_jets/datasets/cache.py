@@ -1,7 +1,7 @@
 """
 The on-disk cache of preprocessed sequences, so that training never re-reads FITS files.
 
-Format (version 1). A cache is a folder with two files per sequence, named after its label id
+Format (version 2; version 1 lacked ``sidecar_sha256`` and is rebuilt). A cache is a folder with two files per sequence, named after its label id
 (characters other than letters, digits, ``.``, ``_`` and ``-`` replaced by ``_``):
 
 ``<id>.npz``
@@ -11,12 +11,14 @@ Format (version 1). A cache is a folder with two files per sequence, named after
     The sidecar: ``format`` (``"sunpy_jets.sequence"``), ``version``, ``label_id``, ``label``,
     ``target`` (1 jet, 0 no jet), ``group`` (the HEK SOL event), ``times`` (ISO UTC, one per frame),
     ``center`` (``Tx``/``Ty`` arcsec and ``obstime`` of the helioprojective centre, Earth observer),
-    ``extent`` (arcsec), ``shape``, ``dtype``, ``sha256`` of the ``.npz`` file, ``config_hash`` and
-    ``config`` (the preprocessing constants of the `~sunpy_jets.model.JetModelConfig` used).
+    ``extent`` (arcsec), ``shape``, ``dtype``, ``sha256`` of the ``.npz`` file, ``config_hash``,
+    ``config`` (the preprocessing constants of the `~sunpy_jets.model.JetModelConfig` used) and
+    ``sidecar_sha256``, the SHA-256 of all the other fields (canonical JSON), so that an edited
+    ``target``, time or centre is noticed like an edited array.
 
 Both files are written atomically (a temporary file in the same folder, then `os.replace`), the
 array first and the sidecar last, so an entry without a sidecar is unfinished. An entry is served
-only when its sidecar parses, its array's checksum matches and its ``config_hash`` matches the
+only when its sidecar parses, its own and its array's checksums match and its ``config_hash`` matches the
 configuration asked for: a cache built with other preprocessing constants is never mixed in.
 """
 
@@ -36,6 +38,7 @@ from astropy.table import QTable
 from astropy.time import Time
 
 from .._atomic import atomic_path, atomic_write_text
+from .._paths import ATOMIC_RESERVE, check_file_name, check_output_dir
 from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from ..model.config import JetModelConfig
 
@@ -51,7 +54,7 @@ __all__ = [
 ]
 
 CACHE_FORMAT = "sunpy_jets.sequence"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 PREPROCESSING_FIELDS = (
     "n_frames", "image_size", "wavelength_angstrom", "instrument", "cadence_s", "fov_arcsec",
     "exposure_normalize", "clip_min", "clip_max", "mean", "std",
@@ -98,7 +101,14 @@ def _paths(cache_dir, label_id):
     stem = _SAFE.sub("_", str(label_id))
     if not stem.strip("._"):
         raise InputError(f"label id {label_id!r} cannot name a cache file: give letters or digits")
+    check_file_name(cache_dir, f"{stem}.json", "label_id", reserve=ATOMIC_RESERVE)
     return Path(cache_dir) / f"{stem}.npz", Path(cache_dir) / f"{stem}.json"
+
+
+def _sidecar_digest(meta) -> str:
+    """SHA-256 of a sidecar's fields other than ``sidecar_sha256``, as canonical JSON."""
+    fields = {k: v for k, v in meta.items() if k != "sidecar_sha256"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _sha256(path):
@@ -208,6 +218,7 @@ def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, 
         "config_hash": config_hash(config),
         "config": {k: v for k, v in config.to_dict().items() if k in PREPROCESSING_FIELDS},
     }
+    sidecar["sidecar_sha256"] = _sidecar_digest(sidecar)
     atomic_write_text(json_path, json.dumps(sidecar, indent=1))
     return npz_path
 
@@ -243,10 +254,15 @@ def _read_sidecar(json_path, config, verify):
     npz_path = json_path.with_suffix(".npz")
     try:
         meta = json.loads(json_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise FileFormatError(f"cache sidecar {json_path} is unreadable ({exc}): rebuild this entry") from exc
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise FileFormatError(f"cache sidecar {json_path} is unreadable ({reason}): rebuild this entry") from None
     if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT or meta.get("version") != CACHE_VERSION:
         raise FileFormatError(f"{json_path} is not a version-{CACHE_VERSION} sunpy_jets cache sidecar: rebuild it")
+    if meta.get("sidecar_sha256") != _sidecar_digest(meta):
+        raise FileFormatError(
+            f"{json_path} does not match its sidecar_sha256: its label, times or centre were edited; rebuild this entry"
+        )
     _check_sidecar_fields(meta, json_path)
     if config is not None and meta.get("config_hash") != config_hash(config):
         raise InputError(
@@ -409,6 +425,30 @@ def _items_from_manifest(manifest, download_dir):
         }
 
 
+def _build_entry(cache_dir, label_id, item, config, overwrite, dtype):
+    """Build (or keep) one entry; returns its status and message, or raises what went wrong."""
+    from ..inputs.preprocessing import prepare_sequence
+
+    _paths(cache_dir, label_id)  # a label id too long for a file name fails here, for this entry only
+    if not overwrite:
+        try:
+            read_cached_sequence(cache_dir, label_id, config=config)
+            return "cached", ""
+        except (FileFormatError, InputError):
+            pass  # absent, partial, corrupt or built for another config: (re)build it
+    if item.get("data") is None:
+        return "missing", "no complete download for this label"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepared = prepare_sequence(item["data"], config, center=item.get("center"), width=item.get("width"))
+    write_cached_sequence(
+        cache_dir, label_id, prepared.frames, target=item["target"], group=item["group"],
+        times=prepared.times, center=prepared.center, extent=prepared.extent, config=config,
+        label=item.get("label"), dtype=dtype,
+    )  # fmt: skip
+    return "built", "; ".join(sorted({str(w.message) for w in caught}))
+
+
 def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=False, dtype="float32",
                 progress=True):  # fmt: skip
     """
@@ -455,8 +495,6 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
     >>> len(report)
     0
     """
-    from ..inputs.preprocessing import prepare_sequence
-
     config = _check_config(config)
     if isinstance(source, QTable):
         if download_dir is None:
@@ -469,7 +507,7 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
         raise InputTypeError(
             f"source must be a manifest QTable or an iterable of dicts, not {type(source).__name__}"
         )
-    cache_dir = Path(cache_dir)
+    cache_dir = check_output_dir(cache_dir, "cache_dir")  # before hours of preprocessing, not after
     cache_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for index, item in enumerate(tqdm(items, total=total, desc="caching sequences", disable=not progress)):
@@ -478,28 +516,9 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
                 f"item {index} of source must be a dict with keys label_id, data, target and group, not {item!r:.80}"
             )
         label_id = str(item["label_id"])
-        if not overwrite:
-            try:
-                read_cached_sequence(cache_dir, label_id, config=config)
-                rows.append((label_id, "cached", ""))
-                continue
-            except (FileFormatError, InputError):
-                pass  # absent, partial, corrupt or built for another config: (re)build it
-        if item.get("data") is None:
-            rows.append((label_id, "missing", "no complete download for this label"))
-            continue
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                prepared = prepare_sequence(item["data"], config, center=item.get("center"), width=item.get("width"))
-            write_cached_sequence(
-                cache_dir, label_id, prepared.frames, target=item["target"], group=item["group"],
-                times=prepared.times, center=prepared.center, extent=prepared.extent, config=config,
-                label=item.get("label"), dtype=dtype,
-            )  # fmt: skip
-            notes = "; ".join(sorted({str(w.message) for w in caught}))
-            rows.append((label_id, "built", notes))
-        except Exception as exc:  # one bad sequence must not stop the build; it is reported
+            rows.append((label_id, *_build_entry(cache_dir, label_id, item, config, overwrite, dtype)))
+        except Exception as exc:  # noqa: BLE001 - one bad sequence must not stop the build; it is reported
             rows.append((label_id, "failed", f"{type(exc).__name__}: {exc}"))
     report = QTable(rows=rows or None, names=("label_id", "status", "message"), dtype=(str, str, str))
     bad = [r for r in rows if r[1] in ("missing", "failed")]
