@@ -710,24 +710,24 @@ def read_subject_render(
                               exposure=exposure, meta=meta)  # fmt: skip
 
 
-def _draw_grid(rgb, m, spacing, rng):
-    """Dotted white lines (alpha 0.5) at multiples of ``spacing`` in x and y, as sunpy's WCS grid draws them."""
-    ny, nx = rgb.shape[:2]
+def _grid_lines(m, spacing):
+    """Columns and rows where a grid line of ``spacing`` crosses the map's x and y axes (at its first row/column)."""
+    ny, nx = m.data.shape
     s = spacing.to_value(u.arcsec)
-    world = m.wcs.pixel_to_world(np.arange(nx), np.zeros(nx))
-    tx = world.Tx.to_value(u.arcsec)
-    world = m.wcs.pixel_to_world(np.zeros(ny), np.arange(ny))
-    ty = world.Ty.to_value(u.arcsec)
+    tx = m.wcs.pixel_to_world(np.arange(nx), np.zeros(nx)).Tx.to_value(u.arcsec)
+    ty = m.wcs.pixel_to_world(np.zeros(ny), np.arange(ny)).Ty.to_value(u.arcsec)
+    return np.nonzero(np.diff(np.floor(tx / s)) != 0)[0], np.nonzero(np.diff(np.floor(ty / s)) != 0)[0]
+
+
+def _draw_grid(rgb, cols, rows):
+    """Dotted white lines (alpha 0.5) at the given columns and rows, as sunpy's WCS grid draws them."""
     out = rgb.astype(float)
-    dotted = (np.arange(max(nx, ny)) // 2) % 2 == 0
-    for cols, n_along, axis in ((np.nonzero(np.diff(np.floor(tx / s)) != 0)[0], ny, 1),
-                                (np.nonzero(np.diff(np.floor(ty / s)) != 0)[0], nx, 0)):  # fmt: skip
-        for c in cols:
-            on = dotted[:n_along]
-            if axis == 1:
-                out[on, c] = 0.5 * out[on, c] + 0.5 * 255
-            else:
-                out[c, on] = 0.5 * out[c, on] + 0.5 * 255
+    dotted_rows = (np.arange(rgb.shape[0]) // 2) % 2 == 0
+    dotted_cols = (np.arange(rgb.shape[1]) // 2) % 2 == 0
+    for c in cols:
+        out[dotted_rows, c] = 0.5 * out[dotted_rows, c] + 0.5 * 255
+    for r in rows:
+        out[r, dotted_cols] = 0.5 * out[r, dotted_cols] + 0.5 * 255
     return np.round(out).astype(np.uint8)
 
 
@@ -802,7 +802,7 @@ def render_sequence(
     if grid is not None and not (isinstance(grid, u.Quantity) and grid.unit.physical_type == "angle" and grid > 0):
         raise InputTypeError(f"grid must be a positive angle such as 100 * u.arcsec, or None, not {grid!r}")
     lut = colormap_lut(cmap)
-    positions, masks = [], []
+    positions, masks, grids = [], [], {}
     for i, m in enumerate(maps):
         x = np.asarray(m.data, dtype=float)
         finite = np.isfinite(x)
@@ -814,7 +814,12 @@ def render_sequence(
         y = stretch_forward(np.where(finite, x, 0.0) / vmax, stretch=stretch, a=a)
         rgb = lut[np.round(y * (len(lut) - 1)).astype(int)]
         if grid is not None:
-            rgb = _draw_grid(rgb, m, grid, None)
+            # frames of a sequence usually share their pointing: compute the grid once per distinct WCS
+            key = (x.shape, *(m.meta.get(k) for k in ("crpix1", "crpix2", "crval1", "crval2", "cdelt1", "cdelt2",
+                                                       "crota2", "pc1_1", "pc1_2", "pc2_1", "pc2_2")))  # fmt: skip
+            if key not in grids:
+                grids[key] = _grid_lines(m, grid)
+            rgb = _draw_grid(rgb, *grids[key])
         position, distance = invert_colormap(rgb, cmap=cmap)
         positions.append(position)
         masks.append(_overlay_mask(distance, tolerance=tolerance, line_fraction=line_fraction))
