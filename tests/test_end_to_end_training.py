@@ -6,8 +6,8 @@ part of) the Solar Jet Hunter catalogue, builds the manifest, downloads real AIA
 Fido/JSOCClient, drms and parfive, caches them, splits by HEK event, trains, evaluates and saves weights and
 a model card. The first run is SIGKILLed in the middle of a file; the rerun resumes, uses nothing partial and
 leaves downloads and cache identical to an uninterrupted run's. ``sunpy-jets detect`` then runs with the
-trained weights on downloaded files, and the HEK stand-in's events for the same time are fetched with
-``Fido.search(..., a.hek.CJ)``. Only the servers differ from a user's run against JSOC and the HEK.
+trained weights on downloaded files, and its events are matched with the HEK stand-in's of the same time,
+fetched with ``Fido.search(..., a.hek.CJ)``. Only the servers differ from a user's run against JSOC and the HEK.
 """
 
 import collections
