@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 
 import astropy.units as u
-from astropy.coordinates import SkyCoord
+from astropy.coordinates import BaseCoordinateFrame, SkyCoord
 
-from sunpy.coordinates import Helioprojective
+from sunpy.coordinates import Helioprojective, SphericalScreen
 
 from ..exceptions import InputError, InputTypeError
 
@@ -239,9 +239,13 @@ def frame_coordinate(center, m):
     if not isinstance(center, SkyCoord):
         raise InputTypeError(f"center must be a SkyCoord, not {type(center).__name__}")
     if not center.isscalar:
+    # Above the limb a helioprojective point has no distance: a change of observer or time (always, between
+    # a catalogue label and its frames) would give NaN, so off-disk points are put on a sphere through them.
+    observer = getattr(center, "observer", None)
+    observer = observer if isinstance(observer, (BaseCoordinateFrame, SkyCoord)) else m.observer_coordinate
         raise InputError(f"center must be a single coordinate, not shape {center.shape}")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), SphericalScreen(observer, only_off_disk=True):
             warnings.simplefilter("ignore")  # sunpy's note that the observer or obstime was taken from the frame
             return center.transform_to(m.coordinate_frame)
     except Exception as e:  # noqa: BLE001 - astropy's transform errors all mean the same for the user
