@@ -13,10 +13,11 @@ brightness under it) into a `JetMeasurement`:
   percentile of its pixels' distances in that frame);
 - **width**: the mean, along the spine, of the full width at half maximum across it (2.355 times the
   excess-weighted standard deviation within three of them, iterated), less the one-pixel smoothing;
-- **speed**: the slope of a straight-line fit of the front's distance against time while it rises (to
-  90 % of the height), with the slope's standard error;
+- **speed**: the slope of a straight-line fit of the front's distance against time while it rises (until
+  it has covered 90 % of the way from the first frame's extent to the height), with its standard error;
 - **opening angle**: twice the arctangent of half the growth of the width along the spine;
-- **times**: the region's first and last frames (onset and end, to the cadence) and its brightest frame.
+- **times**: the region's first frame covering at least 3 pixels and 5 % of its largest extent (the
+  onset, to the cadence), its last frame (the end) and its brightest frame (the peak).
 """
 
 from dataclasses import dataclass, field
@@ -120,7 +121,8 @@ def _widths(s, n, w, height, scale):
 def _front_fit(t, d, height):
     """Straight-line fit of the rising front; (slope, error, intercept, times used, distances used)."""
     rising = np.ones(len(t), dtype=bool)
-    reached = np.flatnonzero(d >= 0.9 * height)
+    # the front rises from where the first frame's brightening ends (a wide base is lit at once)
+    reached = np.flatnonzero(d >= d[0] + 0.9 * (height - d[0]))
     if len(reached):
         rising[reached[0] + 1:] = False
     t, d = t[rising], d[rising]
@@ -151,9 +153,14 @@ def measure_jet(cube, mask, *, excess=None):
     weights = np.where(mask, np.clip(cube.data, 0, None), 0.0)
     excess = cube.data if excess is None else excess
     tx, ty, scale = cube.tx, cube.ty, cube.scale
-    frames = np.flatnonzero(mask.any(axis=(1, 2)))
-    if len(frames) == 0:
+    area = mask.sum(axis=(1, 2))
+    # the jet's frames: from the first where the region covers a few pixels (noise specks that touch it
+    # before the onset do not count) to its last
+    lit = np.flatnonzero(area >= max(3, 0.05 * area.max())) if area.any() else np.zeros(0, int)
+    if len(lit) == 0:
         return None
+    frames = np.arange(lit[0], np.flatnonzero(area)[-1] + 1)
+    frames = frames[area[frames] > 0]
     first = weights[frames[0]:frames[0] + 2].sum(axis=0)
     bx, by = _weighted_centre(tx, ty, first)
     total = weights.sum(axis=0)

@@ -146,7 +146,24 @@ def _gather(maps, events, margin_t):
     return frames
 
 
-def localize_events(events, maps, *, margin=SPACE_MARGIN * u.arcsec, time_margin=TIME_MARGIN * u.s, **options):
+def _window_probability(windows, jet, extent):
+    """Highest probability of the windows whose tile holds the jet's base and whose interval overlaps it."""
+    start, end = windows["start_time"], windows["end_time"]
+    near = (start <= jet.end_time) & (end >= jet.start_time)
+    if "tile_center" in windows.colnames:
+        centre = windows["tile_center"]
+        half_w = u.Quantity(windows["tile_width"], u.arcsec) / 2
+        half_h = u.Quantity(windows["tile_height"], u.arcsec) / 2 if "tile_height" in windows.colnames else half_w
+        near &= (abs(centre.Tx - jet.base.Tx) <= half_w) & (abs(centre.Ty - jet.base.Ty) <= half_h)
+    elif extent is None:
+        return None
+    if not np.any(near):
+        return 0.0
+    return float(np.max(np.asarray(u.Quantity(windows["probability"]).value)[near]))
+
+
+def localize_events(events, maps, *, windows=None, margin=SPACE_MARGIN * u.arcsec, time_margin=TIME_MARGIN * u.s,
+                    **options):
     """
     Replace coarse events by one event per jet found in their box and interval, with its properties.
 
@@ -156,6 +173,11 @@ def localize_events(events, maps, *, margin=SPACE_MARGIN * u.arcsec, time_margin
         Coarse events (``events_from_windows``).
     maps : iterable of `~sunpy.map.GenericMap`
         The observation's frames in time order (read once; frames outside every event are skipped).
+    windows : `~astropy.table.Table`, optional
+        The scan the events came from. With it, a jet is kept only where a window of a tile holding its base
+        and overlapping its life reaches the events' ``low_threshold`` (``meta``), and its probability is
+        the highest such window's: the classifier decides which brightenings are jets. Without it, every
+        jet-like brightening in a coarse event is kept, with the coarse event's probability.
     margin : `~astropy.units.Quantity`
         Added around each event's box.
     time_margin : `~astropy.units.Quantity`
@@ -187,8 +209,11 @@ def localize_events(events, maps, *, margin=SPACE_MARGIN * u.arcsec, time_margin
     >>> coarse = JetEvents.from_columns(start=obs.maps[0].date.reshape(1), end=obs.maps[-1].date.reshape(1),
     ...     probability=[0.9], tx=center.Tx.reshape(1), ty=center.Ty.reshape(1), width=190 * u.arcsec)
     >>> events = localize_events(coarse, obs.maps)
-    >>> len(events), bool(events["localized"][0]), events["outflow_length"].unit
-    (1, True, Unit("Mm"))
+    >>> first = events[0]
+    >>> bool(first["localized"]), bool(first["event_coord"].separation(jet.base) < 10 * u.arcsec)
+    (True, True)
+    >>> first["outflow_speed"].round(-1), first["outflow_length"].unit
+    (<Quantity 150. km / s>, Unit("Mm"))
     """
     if not isinstance(events, JetEvents):
         raise InputTypeError(f"events must be JetEvents, not {type(events).__name__}")
@@ -215,13 +240,22 @@ def localize_events(events, maps, *, margin=SPACE_MARGIN * u.arcsec, time_margin
         jets = [jet for jet in jets if x0 <= jet.base.Tx.to_value(u.arcsec) <= x1
                 and y0 <= jet.base.Ty.to_value(u.arcsec) <= y1 and jet.start_time <= row["event_endtime"]
                 and jet.end_time >= row["event_starttime"]]
+        scored = []
         for jet in jets:
+            p = None if windows is None else _window_probability(windows, jet, windows.meta.get("extent"))
+            if p is None:
+                p = float(row["event_probability"])
+            elif p < events.meta.get("low_threshold", 0.0):
+                continue
+            scored.append((jet, p))
+        jets = [jet for jet, _ in scored]
+        for jet, p in scored:
             duplicate = any(abs((jet.start_time - other.start_time).to_value(u.s)) < 60
                             and jet.base.separation(other.base).to_value(u.arcsec) < max(jet.width, 10)
                             for other in kept)
             if not duplicate:
                 kept.append(jet)
-                rows.append(float(row["event_probability"]))
+                rows.append(p)
         if not jets:
             rows.append(index)  # an index marks a coarse event kept as it was
     found = [r for r in rows if isinstance(r, float)]

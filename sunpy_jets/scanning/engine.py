@@ -312,4 +312,4 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
         return events
     maps = iter_maps(data, instrument=clf.config.instrument, wavelength=clf.config.wavelength,
                      need_exposure=clf.config.exposure_normalize)
-    return localize_events(events, maps)
+    return localize_events(events, maps, windows=table)
