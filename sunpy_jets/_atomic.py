@@ -15,6 +15,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from ._paths import ATOMIC_RESERVE, check_file_name, check_output_file
 from .exceptions import InputError
 
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_directory", "recover_directory",
@@ -63,7 +64,9 @@ def atomic_path(path):
     >>> target.read_text()
     'a,b\\n1,2\\n'
     """
-    path = Path(path)
+    # A folder under a file, a read-only folder or a name too long: a package error naming the path, not an OSError.
+    path = check_output_file(path, "the output file")
+    check_file_name(path.parent, path.name, "the output file", reserve=ATOMIC_RESERVE)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -110,8 +113,16 @@ def atomic_write_text(path, text: str) -> Path:
     >>> path.read_text(encoding="utf-8")
     'café'
     """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        # A lone surrogate (e.g. from a file decoded with errors="surrogateescape") has no UTF-8 form.
+        raise InputError(
+            f"the text to write into {path} holds {text[e.start:e.end]!r} at position {e.start}, which UTF-8 cannot "
+            "encode (a lone surrogate); remove it from the text fields (descriptions, names) and write again"
+        ) from None
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
     return Path(path)
 
 

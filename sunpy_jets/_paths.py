@@ -119,6 +119,4 @@ def check_output_file(path, name: str = "the output file") -> Path:
         raise InputError(f"{name} {path} is a folder; give a file name")
     check_output_dir(path.parent, f"the folder of {name}")
     check_file_name(path.parent, path.name, name)
-    if path.exists() and not os.access(path, os.W_OK):
-        raise InputError(f"{name} {path} exists and is not writable")
     return path

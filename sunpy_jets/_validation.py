@@ -15,7 +15,11 @@ from astropy.time import Time
 
 from .exceptions import InputError, InputTypeError
 
-__all__ = ["as_quantity", "as_time", "as_shape", "as_count", "as_rng", "as_probability", "as_seed", "as_labels_scores"]
+__all__ = ["YEAR_RANGE", "as_quantity", "as_time", "as_shape", "as_count", "as_rng", "as_probability", "as_seed", "as_labels_scores"]
+
+
+#: Observation years accepted as real (inclusive): a date outside them is a garbled header or row.
+YEAR_RANGE = (1900, 2200)
 
 
 def as_quantity(value, unit, name, *, positive=True, allow_zero=False):

@@ -862,3 +862,82 @@ def test_edited_cache_sidecar_is_reported_not_served(case, tmp_path):
         read_cached_sequence(tmp_path, "sjh_1", config=CONFIG)
     with pytest.warns(InputWarning, match="1 cache entry .* left out"):
         assert len(read_cache_index(tmp_path, config=CONFIG)) == 0
+
+
+# ----------------------------------------------------------------------------------------------------
+# Issue 20, 12: input files that ended in RecursionError, csv.Error, astropy ValueError or UnicodeEncodeError
+
+_SJH_HEADER = ("#sjh_ID, date, SOL_event, duration, basepoint_X, std_X, basepoint_Y, std_Y, basepoint_X_longitude, "
+               "basepoint_Y_latitude, max_height, upper_H, lower_H, avg_width, std_width, velocity, sigma, flag")
+_SJH_ROW = ("sjh_2011-01-20T09_1,{date},SOL2011-01-20T09:00:09L289C165,43.6,-226.5,7.4,-956.9,9.5,-109.0,-75.0,"
+            "173.8,46.7,-36.8,52.2,14.5,0.13,0.41,001")
+
+
+def _sjh_csv(*rows):
+    return io.StringIO("\n".join([_SJH_HEADER, *rows]) + "\n")
+
+
+def test_sjh_csv_with_a_byte_order_mark_is_read():
+    table = SolarJetHunterCatalogue.read(io.StringIO("\ufeff" + _sjh_csv(_SJH_ROW.format(date="2011-01-20T09:15:44")).read()),
+                                         format="csv")  # fmt: skip
+    assert len(table) == 1
+
+
+@pytest.mark.parametrize("date, reason", [
+    ("0999-01-20T09:15:44", "year 999 is outside"), ("0100-01-20T09:15:44", "year 100 is outside"),
+    ("10000-01-20T09:15:44", "not an ISO time"), ("2011-13-45T09:15:44", "not an ISO time"),
+])  # fmt: skip
+def test_sjh_rows_with_unusable_years_are_bad_rows(date, reason):
+    good = _SJH_ROW.format(date="2011-01-20T09:15:44").replace("T09_1,", "T09_2,")
+    with pytest.warns(SunpyJetsWarning):
+        table = SolarJetHunterCatalogue.read(_sjh_csv(_SJH_ROW.format(date=date), good), format="csv")
+    assert len(table) == 1
+    assert any(re.search(reason, str(r)) for r in table.meta["bad_rows"]), table.meta["bad_rows"]
+
+
+def test_sjh_row_with_a_huge_field_is_a_bad_row():
+    good = _SJH_ROW.format(date="2011-01-20T09:15:44")
+    huge = _SJH_ROW.format(date="2011-01-20T09:15:44").replace("sjh_2011-01-20T09_1", "x" * 10_000_000)
+    with pytest.warns(SunpyJetsWarning):
+        table = SolarJetHunterCatalogue.read(_sjh_csv(huge, good), format="csv")
+    assert len(table) == 1
+
+
+def test_non_jet_rows_with_unusable_years_are_bad_rows():
+    text = "date,basepoint_X,basepoint_Y\n0500-01-01T00:00:00,1,2\n2011-01-01T00:00:00,1,2\n"
+    with pytest.warns(SunpyJetsWarning):
+        table = read_nonjet_positions(io.StringIO(text))
+    assert len(table) == 1
+
+
+def test_deeply_nested_json_is_a_package_error(weights_dir, tmp_path):
+    nested = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(CatalogueError, match="nested too deeply"):
+        SolarJetHunterCatalogue.read(io.StringIO(nested), format="json")
+    model = tmp_path / "model"
+    model.mkdir()
+    for f in weights_dir.iterdir():
+        (model / f.name).write_bytes(f.read_bytes())
+    (model / "config.json").write_text(nested)
+    from sunpy_jets.exceptions import WeightsError
+
+    with pytest.raises(WeightsError, match="nested too deeply"):
+        JetClassifier.load(model)
+
+
+def test_text_with_a_lone_surrogate_is_refused_on_write(tmp_path):
+    from sunpy_jets._atomic import atomic_write_text
+
+    with pytest.raises(InputError, match="lone surrogate"):
+        atomic_write_text(tmp_path / "events.json", '{"description": "bad \udc80 byte"}')
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_writing_under_a_file_is_a_package_error(tmp_path):
+    from sunpy_jets._atomic import atomic_write_text
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="file exists and is not a directory"):
+        atomic_write_text(tmp_path / "file" / "events.json", "{}")
+    with pytest.raises(InputError, match="is a folder"):
+        atomic_write_text(tmp_path, "{}")

@@ -137,9 +137,11 @@ def test_planted_object_array_in_the_cache_is_refused_and_does_not_run(tmp_path,
         import hashlib
 
         meta = json.loads(sidecar.read_text())
-        for key in [k for k in meta if "sha" in k]:
-            meta[key] = hashlib.sha256(npz.read_bytes()).hexdigest()
+        meta["sha256"] = hashlib.sha256(npz.read_bytes()).hexdigest()
         meta["shape"] = [6, 32, 32]
+        # ... and the sidecar's own checksum, which is public (canonical JSON of the other fields).
+        fields = {k: v for k, v in meta.items() if k != "sidecar_sha256"}
+        meta["sidecar_sha256"] = hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
         sidecar.write_text(json.dumps(meta))
     with pytest.raises(FileFormatError):
         read_cached_sequence(tmp_path, "sjh_1", config=CONFIG)

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from astropy.time import Time
 
 from sunpy.coordinates import HeliographicStonyhurst, Helioprojective, get_earth
 
+from .._validation import YEAR_RANGE
 from ..exceptions import CatalogueError, InputTypeError
 from ._bad_rows import BadRows
 
@@ -126,18 +128,38 @@ def _parse_float(text, column, row, report, *, nan_allowed):
 
 def _parse_time(text, row, report):
     try:
-        return Time(str(text).strip(), format="isot", scale="utc").isot
+        return _check_years(_iso_times([str(text).strip()]), [row], report)[0]
     except ValueError:
         report.add(row, "date", f"{text!r} is not an ISO time (YYYY-MM-DDThh:mm:ss)")
         return None
 
 
+def _iso_times(texts):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*dubious year")  # ERFA's note on years it calls odd: checked below
+        return Time(texts, format="isot", scale="utc")
+
+
+def _check_years(times, rows, report):
+    """ISO strings of ``times``; None (and a bad row) for a year outside `YEAR_RANGE` (a garbled date)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*dubious year")
+        out = list(times.isot)
+        years = np.atleast_1d(times.ymdhms["year"]) if len(out) else []
+    for i, (year, row) in enumerate(zip(years, rows)):
+        if not YEAR_RANGE[0] <= int(year) <= YEAR_RANGE[1]:
+            report.add(row, "date", f"the year {int(year)} is outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}: a garbled date")
+            out[i] = None
+    return out
+
+
 def _parse_times(texts, rows, report):
     """ISO strings of many times; parsed in one call, row by row only when one of them is bad."""
     try:
-        return list(Time([str(t).strip() for t in texts], format="isot", scale="utc").isot)
+        times = _iso_times([str(t).strip() for t in texts])
     except (ValueError, TypeError):
         return [_parse_time(t, row, report) for t, row in zip(texts, rows)]
+    return _check_years(times, rows, report)
 
 
 def _check_record(rec, row, report, seen_ids):
@@ -355,6 +377,10 @@ class SolarJetHunterCatalogue(QTable):
         return (value * distance).to(target, equivalencies=u.dimensionless_angles())
 
 
+#: The longest CSV line read (a catalogue row is below 1 kB); longer ones are bad rows, not a csv.Error.
+_MAX_CSV_LINE = 100_000
+
+
 def _read_text(source):
     """(name, text) of a path or file-like; CatalogueError when unreadable."""
     if hasattr(source, "read"):
@@ -374,15 +400,22 @@ def _read_text(source):
 
 def _csv_rows(text, name, expected):
     """[(line number, {column: text})] of a CSV whose header may start with '#'; checks the columns."""
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark (Excel writes one) is not part of the header
     lines = text.splitlines()
     if not lines:
         raise CatalogueError(f"{name} is empty: expected a header line with {', '.join(expected)}")
-    header = [h.strip() for h in next(csv.reader([lines[0].lstrip("#")]))]
+    try:
+        header = [h.strip() for h in next(csv.reader([lines[0].lstrip("#")]))]
+    except csv.Error as exc:
+        raise CatalogueError(f"{name} has an unreadable header line: {exc}") from exc
     missing = [c for c in expected if c not in header]
     if missing:
         raise CatalogueError(f"{name} lacks the column(s) {', '.join(missing)}; its header is {', '.join(header)}")
     out = []
-    for lineno, fields in enumerate(csv.reader(lines[1:]), start=2):
+    for lineno, fields in _csv_lines(lines[1:]):
+        if isinstance(fields, str):
+            out.append((lineno, {"__error__": fields}))
+            continue
         if not fields or all(not f.strip() for f in fields):
             continue
         if len(fields) != len(header):
@@ -392,15 +425,29 @@ def _csv_rows(text, name, expected):
     return out
 
 
+def _csv_lines(lines):
+    """``(line number, fields)`` of CSV lines, fields being the reason when a line cannot be parsed."""
+    for lineno, line in enumerate(lines, start=2):
+        if len(line) > _MAX_CSV_LINE:
+            yield lineno, f"a line of {len(line):,} characters (at most {_MAX_CSV_LINE:,})"
+            continue
+        try:
+            yield lineno, next(csv.reader([line]), [])
+        except csv.Error as exc:
+            yield lineno, f"not CSV: {exc}"
+
+
 def _sjh_csv_records(text, name):
     return _csv_rows(text, name, _SJH_CSV_COLUMNS)
 
 
 def _sjh_json_records(text, name):
     try:
-        data = json.loads(text)
+        data = json.loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         raise CatalogueError(f"{name} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise CatalogueError(f"{name} is not an SJH JSON catalogue: its JSON is nested too deeply") from None
     if not isinstance(data, list):
         keys = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
         raise CatalogueError(

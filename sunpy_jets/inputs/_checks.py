@@ -11,6 +11,7 @@ from astropy.coordinates import BaseCoordinateFrame, SkyCoord
 
 from sunpy.coordinates import Helioprojective, SphericalScreen
 
+from .._validation import YEAR_RANGE
 from ..exceptions import InputError, InputTypeError
 
 __all__ = [
@@ -27,8 +28,6 @@ __all__ = [
 
 # Keys sunpy reads the observation time from, in its order of preference.
 DATE_KEYS = ("date-obs", "date_obs", "t_obs", "date-beg", "date-avg", "date_beg", "date_avg")
-#: Observation years accepted as real (inclusive): anything else is a garbled header.
-YEAR_RANGE = (1900, 2200)
 #: The widest field accepted on either axis: 90° (coronagraphs reach ~30°), in arcsec.
 MAX_FIELD = 90 * 3600.0
 
@@ -239,11 +238,11 @@ def frame_coordinate(center, m):
     if not isinstance(center, SkyCoord):
         raise InputTypeError(f"center must be a SkyCoord, not {type(center).__name__}")
     if not center.isscalar:
+        raise InputError(f"center must be a single coordinate, not shape {center.shape}")
     # Above the limb a helioprojective point has no distance: a change of observer or time (always, between
     # a catalogue label and its frames) would give NaN, so off-disk points are put on a sphere through them.
     observer = getattr(center, "observer", None)
     observer = observer if isinstance(observer, (BaseCoordinateFrame, SkyCoord)) else m.observer_coordinate
-        raise InputError(f"center must be a single coordinate, not shape {center.shape}")
     try:
         with warnings.catch_warnings(), SphericalScreen(observer, only_off_disk=True):
             warnings.simplefilter("ignore")  # sunpy's note that the observer or obstime was taken from the frame

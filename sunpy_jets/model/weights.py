@@ -331,6 +331,8 @@ def load_weights(path, *, expected_sha256: str | None = None, unverified_card: b
         card = ModelCard.from_dict(json.loads(card_path.read_text()))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise WeightsError(f"the model card {card_path} is not valid JSON: {e}") from e
+    except RecursionError:
+        raise WeightsError(f"the model card {card_path} is not a model card: its JSON is nested too deeply") from None
     weights_path = path / card.weights_file
     if not card.weights_file or "/" in card.weights_file or not weights_path.is_file():
         raise WeightsError(f"the weights file {card.weights_file!r} named by {card_path} is missing")
