@@ -268,7 +268,7 @@ def _bank_weights(names, geometry, shapes):
     return np.array([BANK_WEIGHTS[k] for k in kinds]), kinds
 
 
-def make_sampler(workdir, *, seed, device, render_p=0.5):
+def make_sampler(workdir, *, seed, device, render_p=0.5, size=166, n_frames=30):
     """The `SceneSampler` of the realistic scenes, from ``workdir/bank.npz`` and ``workdir/jets.npy``."""
     import json as _json
 
@@ -282,7 +282,7 @@ def make_sampler(workdir, *, seed, device, render_p=0.5):
     jets = JetDistribution(*table.T.astype(np.float64), source="Solar Jet Hunter catalogue")
     weights, _ = _bank_weights(meta["names"], geometry, [im.shape for im in images])
     return SceneSampler(images, geometry, jets=jets, weights=weights, render=RenderAugment(p=render_p),
-                        device=device, seed=seed)  # fmt: skip
+                        device=device, seed=seed, size=size, n_frames=n_frames)  # fmt: skip
 
 
 def _standardize(x, config):
@@ -314,8 +314,9 @@ def train_realistic(args):
     if not args.from_scratch:
         model.load_state_dict(load_file(str(Path(args.init) / card["weights_file"])))
     model.to(device)
-    sampler = make_sampler(args.workdir, seed=args.seed, device=device, render_p=args.render_p)
-    val_sampler = make_sampler(args.workdir, seed=10_000, device=device, render_p=0.5)
+    shape = {"size": config.image_size, "n_frames": config.n_frames}
+    sampler = make_sampler(args.workdir, seed=args.seed, device=device, render_p=args.render_p, **shape)
+    val_sampler = make_sampler(args.workdir, seed=10_000, device=device, render_p=0.5, **shape)
     gen = torch.Generator().manual_seed(args.seed)
     val_gen = torch.Generator().manual_seed(args.seed + 10_000)
     started = time.perf_counter()

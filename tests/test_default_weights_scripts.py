@@ -48,3 +48,41 @@ def test_splits_alternate_jets_and_non_jets(i):
     assert spec["seed"] == 3_000_000 + i
     assert spec["kind"] == ("jet" if i % 2 == 0 else "negative")
     assert spec["n_distractors"] == 0
+
+
+def test_realistic_training_runs_without_astropy_and_finalizes(tmp_path):
+    """The realistic stage trains where astropy/sunpy are missing (stubbed), then --finalize writes a loadable model."""
+    import json
+    import os
+    import subprocess
+
+    import numpy as np
+
+    from sunpy_jets.synthetic import BackgroundBank
+    from sunpy_jets.synthetic.realistic import JetDistribution
+
+    from train_default_weights import main as train_main
+
+    work = tmp_path / "work"
+    work.mkdir()
+    BackgroundBank.procedural(2, size=64, seed=0).save(work / "bank.npz")
+    np.save(work / "jets.npy", JetDistribution.fallback().to_arrays())
+    init = tmp_path / "init"
+    JetClassifier(TINY.replace(difference_channels=(2, 4)), device="cpu", seed=0).save(init)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_default_weights.py"
+    env = {**os.environ, "SUNPY_JETS_LIGHT_IMPORTS": "1"}
+    out = subprocess.run(
+        [sys.executable, str(script), "--scenes", "realistic", "--workdir", str(work), "--init", str(init),
+         "--state-out", str(tmp_path / "state"), "--steps", "2", "--batch-pairs", "1", "--val-pairs", "1",
+         "--eval-every", "1", "--warmup", "1"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    log = json.loads((tmp_path / "state" / "train_log.json").read_text())
+    assert [h["step"] for h in log["history"]] == [1, 2] and log["sequences_seen"] == 4
+    assert train_main(["--scenes", "realistic", "--workdir", str(work), "--init", str(init), "--finalize",
+                       str(tmp_path / "state"), "--output", str(tmp_path / "model")]) == 0  # fmt: skip
+    clf = JetClassifier.load(tmp_path / "model", device="cpu")
+    assert clf.card.training["data"]["sequences_seen"] == 4
+    assert "Solar Jet Hunter" in clf.card.training["data"]["jets"]
+    assert clf.card.name == "sunpy_jets default (real backgrounds)"
