@@ -111,6 +111,10 @@ class JetClassifier:
             f"image_size={self.config.image_size}, parameters={self.model.n_parameters:,})"
         )
 
+    def __str__(self):
+        # print(clf): the repr, then the short summary of the model card (str(clf.card)).
+        return f"{self!r}\n{self.card.summary()}"
+
     # ----------------------------------------------------------------------------------------------
     # Persistence
 

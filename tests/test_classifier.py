@@ -222,3 +222,15 @@ def test_saved_files_follow_the_umask_not_private_temp_modes(tmp_path):
     expected = 0o666 & ~mask
     for path in tmp_path.iterdir():
         assert path.stat().st_mode & 0o777 == expected, path.name
+
+
+def test_print_gives_a_short_model_card_summary(capsys):
+    """Issue 19, 16: print(clf) and str(clf.card) are a few lines, not the 21 kB card."""
+    from sunpy_jets.cli import main
+
+    clf = JetClassifier.from_pretrained(device="cpu")
+    text = str(clf.card)
+    assert text.startswith("Model card: ") and len(text) < 1000 and text.count("\n") < 12
+    assert "threshold: 0.45" in text and "test: F1 0.958" in text and "trained on: 1200 sequences" in text
+    assert str(clf).startswith("JetClassifier(") and text in str(clf)
+    assert repr(clf.card).startswith("ModelCard(")  # everything stays in the repr and to_dict

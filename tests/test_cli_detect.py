@@ -215,7 +215,8 @@ def test_several_globs_and_folders_are_one_sequence(fits_dir, weights, tmp_path,
     for i, f in enumerate(files):
         shutil.copy(f, (first if i < len(files) // 2 else second) / f.name)
     assert main(["detect", str(first / "*.fits"), str(second), "-o", str(tmp_path / "out"), "--weights", str(weights),
-                 "--device", "cpu", "--no-progress"]) == 0
+                 "--device", "cpu", "--no-progress", "--model-card"]) == 0
+    assert "Model card: sunpy_jets\n  input: AIA 304" in capsys.readouterr().out  # issue 19, 16
     windows = QTable.read(tmp_path / "out" / "windows.ecsv")
     assert len(windows) == (12 - CONFIG.n_frames + 1) * 9  # all twelve frames, from both arguments
 

@@ -34,6 +34,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--contact", help="frm_contact of the HEK records (your e-mail)")
     parser.add_argument("--test", action="store_true", help="mark the VOEvents as a trial run (event_testflag)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    parser.add_argument("--model-card", action="store_true", help="also print a summary of the model card")
     return parser
 
 
@@ -139,4 +140,6 @@ def run(args) -> int:
     print(f"windows:     {output / 'windows.ecsv'}")
     print(f"summary:     {output / 'summary.png'}")
     print(f"manifest:    {output / 'manifest.json'} (written last: the files of this run)")
+    if args.model_card:
+        print(clf.card.summary())
     return 0

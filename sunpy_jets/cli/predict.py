@@ -19,6 +19,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--weights", help="model directory written by JetClassifier.save (default: bundled weights)")
     parser.add_argument("--device", default="auto", help='"auto" (default), "cpu", "cuda" or "mps"')
     parser.add_argument("--threshold", type=float, help="override the model's decision threshold")
+    parser.add_argument("--model-card", action="store_true", help="also print a summary of the model card (what "
+                        "the weights were trained on, their measured figures, the threshold)")
     return parser
 
 
@@ -34,4 +36,6 @@ def run(args) -> int:
     proba = clf.predict_proba(data)
     verdict = "jet" if proba >= clf.threshold else "no jet"
     print(f"jet probability {proba:.4f} (threshold {clf.threshold:.3f}): {verdict}")
+    if args.model_card:
+        print(clf.card.summary())
     return 0

@@ -101,6 +101,51 @@ class ModelCard:
     created: str = ""
     package_version: str = ""
 
+    def summary(self) -> str:
+        """
+        A few lines on what the weights are: name, input, threshold, training data, measured figures.
+
+        ``str(card)`` and ``print(card)`` give this; ``repr(card)`` and `to_dict` give everything.
+
+        Examples
+        --------
+        >>> from sunpy_jets.model import ModelCard
+        >>> print(ModelCard(threshold=0.3, name="demo", metrics={"test": {"n": 10, "f1": 0.9, "roc_auc": 0.95}}))
+        Model card: demo
+          input: AIA 304 Å, 30 frames at 24 s, 300″ field at 1.8″/pixel (166×166)
+          threshold: 0.3
+          test: F1 0.900, ROC AUC 0.950 (10 sequences)
+        """
+        config = self.config
+        lines = [
+            f"Model card: {self.name}",
+            f"  input: {config.instrument} {config.wavelength_angstrom:g} Å, {config.n_frames} frames at "
+            f"{config.cadence_s:g} s, {config.fov_arcsec:g}″ field at {config.pixel_scale.value:.2g}″/pixel "
+            f"({config.image_size}×{config.image_size})",
+            f"  threshold: {self.threshold:.3g}",
+        ]
+        data = self.training.get("data") if isinstance(self.training, dict) else None
+        if isinstance(data, dict) and "n_train" in data:
+            source = str(data.get("source", "")).split(",")[0].split(" (")[0]
+            lines.append(f"  trained on: {data['n_train']} sequences" + (f" ({source})" if source else "")
+                         + (f", validated on {data['n_validation']}" if "n_validation" in data else ""))  # fmt: skip
+        for name, scores in self.metrics.items():
+            if not isinstance(scores, dict):
+                continue
+            figures = [f"{label} {scores[key]:.3f}" for key, label in (("f1", "F1"), ("roc_auc", "ROC AUC"))
+                       if isinstance(scores.get(key), (int, float))]  # fmt: skip
+            if isinstance(scores.get("false_positive_rate"), (int, float)):
+                figures.append(f"false-positive rate {scores['false_positive_rate']:.3g}")
+            if figures:
+                count = f" ({scores['n']} sequences)" if isinstance(scores.get("n"), int) else ""
+                lines.append(f"  {name.replace('_', ' ')}: {', '.join(figures)}{count}")
+        if self.description:
+            lines.append(f"  about: {self.description.split('. ')[0].rstrip('.')}.")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def to_dict(self) -> dict:
         """
         The card as a JSON-serialisable dictionary.
