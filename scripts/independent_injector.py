@@ -86,7 +86,7 @@ class InjectedJet:
         return {k: round(float(v), 4) for k, v in asdict(self).items()}
 
 
-def draw_jet(rng, *, base, pixel_scale, duration, outward=None, contrast=(1.0, 4.0), speed_km_s=(100.0, 450.0),
+def draw_jet(rng, *, base, pixel_scale, duration, outward=None, contrast=(2.0, 6.0), speed_km_s=(100.0, 450.0),
              height_arcsec=(20.0, 110.0), width_arcsec=(5.0, 25.0)) -> InjectedJet:  # fmt: skip
     """
     Draw one jet's parameters.
