@@ -123,3 +123,31 @@ def test_animation_of_a_prepared_sequence(seq, tmp_path):
     assert "frame 4/4" in ax.title.get_text()
     with pytest.raises(InputError, match="one per frame"):
         animate_window(prepared, probability=[0.1, 0.2])
+
+
+def test_plot_jet_event_draws_map_evidence_and_time_distance(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sunpy_jets.events import localize_events
+    from sunpy_jets.synthetic import JetEvent, JetParameters, make_observation
+    from sunpy_jets.visualization import plot_jet_event
+
+    p = JetParameters(speed=150 * u.km / u.s, width=6 * u.Mm, height=60 * u.Mm, duration=8 * u.min,
+                      position_angle=0 * u.deg)
+    options = dict(duration=24 * u.min, n_distractors=0, shape=(160, 160), scale=1.2 * u.arcsec / u.pix,
+                   bad_frame_rate=0, seed=2)
+    empty = make_observation(jets=[], **options)
+    obs = make_observation(jets=[JetEvent(p, empty[0].center, empty.times[3])], lazy=False, **options)
+    c = obs.maps[0].center
+    coarse = JetEvents.from_columns(start=obs.maps[0].date.reshape(1), end=obs.maps[-1].date.reshape(1),
+                                    probability=[0.9], tx=c.Tx.reshape(1), ty=c.Ty.reshape(1), width=190 * u.arcsec)
+    events = localize_events(coarse, obs.maps)
+    fig = plot_jet_event(events[0], obs.maps)
+    ax_map, ax_evidence, ax_td = fig.axes[:3]
+    assert "peak" in ax_map.get_title() and ax_evidence.images and "arcsec" in ax_td.get_ylabel()
+    assert any("km/s" in text.get_text() for text in ax_td.get_legend().get_texts())
+    assert "height" in fig._suptitle.get_text()
+    fig.savefig(tmp_path / "jet.png")
+    with pytest.raises(InputError, match="frame"):
+        plot_jet_event(events[0], obs.maps[:2])

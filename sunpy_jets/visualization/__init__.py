@@ -7,6 +7,7 @@ Examples
 """
 
 from .events import animate_window, plot_events_on_map, plot_probability
+from .jet_figure import plot_jet_event
 from .training import (
     plot_confusion_matrix,
     plot_pr_curve,
@@ -19,6 +20,7 @@ __all__ = [
     "plot_probability",
     "plot_events_on_map",
     "animate_window",
+    "plot_jet_event",
     "plot_training_history",
     "plot_confusion_matrix",
     "plot_pr_curve",
