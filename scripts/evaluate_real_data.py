@@ -482,15 +482,14 @@ def static_crop(full, cx, cy, *, rng, n_frames=WINDOW, cadence_s=24.0, margin=30
 # The evaluation parts
 
 
-def evaluate_subjects(scorer, realdata, args, log):
+def evaluate_subjects(scorer, realdata, indices, box_step, log):
+    """Rows of per-subject scores for the subjects at ``indices`` of subjects.csv."""
     import astropy.units as u
 
     from sunpy_jets.datasets import read_subject_calibration, read_subject_render
 
     folder = Path(realdata) / "sjh_subjects"
-    subjects = read_subject_calibration(folder / "subjects.csv")
-    if args.limit_subjects:
-        subjects = subjects[: args.limit_subjects]
+    subjects = [read_subject_calibration(folder / "subjects.csv")[i] for i in indices]
     titles = TitleReader()
     rows = []
     for k, s in enumerate(subjects):
@@ -509,7 +508,7 @@ def evaluate_subjects(scorer, realdata, args, log):
                 centre = m0.wcs.pixel_to_world(cx, cy)
         field_centre = m0.center
         extent = u.Quantity([m0.data.shape[1] * m0.scale.axis1 * u.pix, m0.data.shape[0] * m0.scale.axis2 * u.pix])
-        boxes = box_centres(field_centre, extent, args.box_step)
+        boxes = box_centres(field_centre, extent, box_step)
         prepared = [scorer.prepare(seq, c) for c in [centre, *boxes]]
         p = scorer.score(prepared)
         votes, agreement = titles.read(folder / s.name)
@@ -538,13 +537,15 @@ def evaluate_subjects(scorer, realdata, args, log):
             row["p_center_padded"] = round(float(p["padded"][0]), 5)
             row["p_best_padded"] = round(float(p["padded"].max()), 5)
         rows.append(row)
-        if (k + 1) % 10 == 0:
-            log(f"  subjects: {k + 1}/{len(subjects)}")
+    log(f"  subjects {indices[0]}-{indices[-1]}: done")
     return rows
 
 
-def evaluate_dynamic(scorer, realdata, args, log):
-    """Every 15-frame window and every box of the dynamic scenes, in the FITS and render domains."""
+def evaluate_dynamic(scorer, realdata, box_step, n_inject, seed, log):
+    """
+    Every 15-frame window and every box of the dynamic scenes, in the FITS and render domains; then
+    ``n_inject`` independent jets injected into jipparchus windows.
+    """
     from sunpy_jets.datasets import render_sequence
 
     samples = []  # (scene, domain, window, box, p) ...
@@ -562,7 +563,7 @@ def evaluate_dynamic(scorer, realdata, args, log):
         import astropy.units as u
 
         extent = u.Quantity([m0.data.shape[1] * m0.scale.axis1 * u.pix, m0.data.shape[0] * m0.scale.axis2 * u.pix])
-        boxes = box_centres(m0.center, extent, args.box_step)
+        boxes = box_centres(m0.center, extent, box_step)
         info = {"frames": len(fits), "first": fits[0].date.isot, "last": fits[-1].date.isot, "boxes": len(boxes),
                 "field_arcsec": [round(float(v), 1) for v in extent.to_value(u.arcsec)]}  # fmt: skip
         for domain, seq in (("fits", fits), ("render", rendered)):
@@ -579,7 +580,8 @@ def evaluate_dynamic(scorer, realdata, args, log):
                         as_is = p["as_is"]
                 else:
                     padded = None
-                frames = min(WINDOW, len(prepared.frames)) if prepared is not None and len(as_is) == 1 else WINDOW
+                span = (seq[-1].date - seq[0].date).to_value(u.s)
+                frames = min(WINDOW, int(round(span / scorer.clf.config.cadence.to_value(u.s))) + 1)
                 for w, prob in enumerate(as_is):
                     samples.append({"scene": scene, "domain": domain, "window": w, "box": b, "frames": frames,
                                     "p": float(prob), "p_padded": None if padded is None else float(padded[w])})  # fmt: skip
@@ -600,121 +602,197 @@ def evaluate_dynamic(scorer, realdata, args, log):
                 info["native_scan_fits"] = {"error": str(e)}
         scenes_out[scene] = info
         log(f"  {scene}: {info['windows']} windows x {len(boxes)} boxes")
-    return samples, scenes_out, store
+    injected = []
+    if n_inject and "jipparchus_2012-07-19" in store:
+        injected = inject_dynamic(scorer, store["jipparchus_2012-07-19"], n_inject, np.random.default_rng(seed))
+        log(f"  injected into jipparchus windows: {len(injected)}")
+    return samples, scenes_out, injected
 
 
-def evaluate_static(scorer, realdata, args, log, rng):
+def evaluate_static(scorer, realdata, file, jobs, log):
+    """
+    Static crops of one Helioviewer frame: ``jobs`` is a list of ``(cx, cy, seed, inject)``; each crop is scored
+    in both domains, and where ``inject`` is true an independent jet is injected into it as well.
+    """
     from sunpy_jets.datasets import render_sequence
 
-    samples, crops_out = [], []
-    files = sorted((Path(realdata) / STATIC_FRAMES).glob("*.jp2"))
-    for f in files:
-        full = read_helioviewer(f)
-        centres = crop_centres(full)
-        if args.n_static and len(centres) > args.n_static:
-            keep = np.sort(rng.choice(len(centres), args.n_static, replace=False))
-            centres = [centres[i] for i in keep]
-        for cx, cy in centres:
-            c = static_crop(full, cx, cy, rng=rng)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rendered = render_sequence(c["maps"])
-            pf = scorer.prepare(c["maps"], c["center"])
-            pr = scorer.prepare(rendered, c["center"])
-            p = scorer.score([pf, pr])
-            for d, domain in enumerate(("fits", "render")):
-                samples.append({"scene": f.name, "domain": domain, "r_over_rsun": round(c["r_over_rsun"], 3),
-                                "center_arcsec": [round(c["center"].Tx.value), round(c["center"].Ty.value)],
-                                "rotation_shift_arcsec": c["rotation_shift_arcsec"],
-                                "p": float(p["as_is"][d]),
-                                "p_padded": None if p["padded"] is None else float(p["padded"][d])})  # fmt: skip
-            crops_out.append({"file": f.name, "crop": c, "rendered": rendered, "p_fits": float(p["as_is"][0]),
-                              "p_render": float(p["as_is"][1])})  # fmt: skip
-        log(f"  {f.name}: {len(centres)} crops")
-    return samples, crops_out
+    full = read_helioviewer(Path(realdata) / STATIC_FRAMES / file)
+    samples, injected = [], []
+    for cx, cy, seed, do_inject in jobs:
+        rng = np.random.default_rng(seed)
+        c = static_crop(full, cx, cy, rng=rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rendered = render_sequence(c["maps"])
+        p = scorer.score([scorer.prepare(c["maps"], c["center"]), scorer.prepare(rendered, c["center"])])
+        for d, domain in enumerate(("fits", "render")):
+            samples.append({"scene": file, "domain": domain, "r_over_rsun": round(c["r_over_rsun"], 3),
+                            "center_arcsec": [round(c["center"].Tx.value), round(c["center"].Ty.value)],
+                            "rotation_shift_arcsec": c["rotation_shift_arcsec"],
+                            "p": float(p["as_is"][d]),
+                            "p_padded": None if p["padded"] is None else float(p["padded"][d])})  # fmt: skip
+        if do_inject:
+            injected.append(inject_static(scorer, c, float(p["as_is"][0]), float(p["as_is"][1]), rng,
+                                          f"{file} crop at {cx:.0f},{cy:.0f}"))  # fmt: skip
+    log(f"  {file}: {len(jobs)} crops ({sum(j[3] for j in jobs)} with an injected jet)")
+    return samples, injected
 
 
-def evaluate_injection(scorer, crops, dynamic_store, args, log, rng):
-    """Independent jets injected into static crops and jipparchus windows, against the same backgrounds."""
+def _maps_with(maps, stack):
+    import sunpy.map
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [sunpy.map.Map(d.astype(np.float32), m.meta) for m, d in zip(maps, stack)]
+
+
+def _outward(m, row, col):
+    """Direction away from disk centre at an array point (radians from +column towards +row; FITS rows grow with y)."""
     import astropy.units as u
 
-    import sunpy.map
+    c = m.wcs.pixel_to_world(col, row)
+    return math.atan2(c.Ty.to_value(u.arcsec), c.Tx.to_value(u.arcsec))
+
+
+def _base_point(m, centre, rng):
+    """A random base point within the central 120″ of the box at ``centre`` (array row, column)."""
+    import astropy.units as u
+
+    px, py = (float(v) for v in m.wcs.world_to_pixel(centre))
+    off = rng.uniform(-60, 60, size=2) / m.scale.axis1.to_value(u.arcsec / u.pix)
+    return py + off[1], px + off[0]
+
+
+def inject_static(scorer, crop, p_fits, p_render, rng, label):
+    """One independent jet in a static crop, scored in both domains against the crop's own scores."""
+    import astropy.units as u
 
     from independent_injector import draw_jet, inject
     from sunpy_jets.datasets import render_sequence
 
+    maps = crop["maps"]
+    m = maps[0]
+    stack = np.stack([np.asarray(x.data, dtype=float) for x in maps])
+    times = np.array([(x.date - m.date).to_value(u.s) for x in maps])
+    row, col = _base_point(m, crop["center"], rng)
+    jet = draw_jet(rng, base=(row, col), pixel_scale=m.scale.axis1.to_value(u.arcsec / u.pix),
+                   duration=float(times[-1]), outward=_outward(m, row, col))  # fmt: skip
+    injected = _maps_with(maps, inject(stack, times, jet, rng=rng))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rendered = render_sequence(injected)
+    p = scorer.score([scorer.prepare(injected, crop["center"]), scorer.prepare(rendered, crop["center"])])
+    return {"background": label, "kind": "static", "jet": jet.to_dict(),
+            "fits": {"with": float(p["as_is"][0]), "without": p_fits},
+            "render": {"with": float(p["as_is"][1]), "without": p_render}}  # fmt: skip
+
+
+def inject_dynamic(scorer, store, n, rng):
+    """``n`` independent jets injected into random 15-frame windows of the jipparchus sequence, both domains."""
+    import astropy.units as u
+
+    from independent_injector import draw_jet, inject
+    from sunpy_jets.datasets import render_sequence
+
+    fits, rendered_clean = store["fits"], store["rendered"]
+    m = fits[0]
+    centre = m.center
+    clean_f = scorer.prepare(fits, centre)
+    clean_r = scorer.prepare(rendered_clean, centre)
+    stack = np.stack([np.asarray(x.data, dtype=float) for x in fits])
+    times = np.array([(x.date - m.date).to_value(u.s) for x in fits])
+    cadence = scorer.clf.config.cadence.to_value(u.s)
+    n_model = len(clean_f.frames)
     results = []
-
-    def maps_with(maps, stack):
-        out = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for m, d in zip(maps, stack):
-                out.append(sunpy.map.Map(d.astype(np.float32), m.meta))
-        return out
-
-    def outward(m, row, col):
-        c = m.wcs.pixel_to_world(col, row)
-        x, y = c.Tx.to_value(u.arcsec), c.Ty.to_value(u.arcsec)
-        # array rows grow with +y (FITS order), columns with +x: the outward direction in (col, row) axes
-        return math.atan2(y, x)
-
-    def base_point(m, centre, rng):
-        px, py = (float(v) for v in m.wcs.world_to_pixel(centre))
-        scale = m.scale.axis1.to_value(u.arcsec / u.pix)
-        off = rng.uniform(-60, 60, size=2) / scale  # within the box's central 120"
-        return py + off[1], px + off[0]
-
-    n_static = min(len(crops), args.n_inject // 2 if dynamic_store else args.n_inject)
-    chosen = rng.choice(len(crops), n_static, replace=False) if n_static else []
-    for i in chosen:
-        c = crops[i]
-        maps = c["crop"]["maps"]
-        m = maps[0]
-        stack = np.stack([np.asarray(x.data, dtype=float) for x in maps])
-        times = np.array([(x.date - m.date).to_value(u.s) for x in maps])
-        row, col = base_point(m, c["crop"]["center"], rng)
+    for _ in range(n):
+        start = int(rng.integers(0, max(1, n_model - WINDOW + 1)))
+        row, col = _base_point(m, centre, rng)
         jet = draw_jet(rng, base=(row, col), pixel_scale=m.scale.axis1.to_value(u.arcsec / u.pix),
-                       duration=float(times[-1]), outward=outward(m, row, col))  # fmt: skip
-        injected = maps_with(maps, inject(stack, times, jet, rng=rng))
+                       duration=(WINDOW - 1) * cadence, outward=_outward(m, row, col))  # fmt: skip
+        jet = dataclasses.replace(jet, start=jet.start + start * cadence)
+        injected = _maps_with(fits, inject(stack, times, jet, rng=rng))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rendered = render_sequence(injected)
-        p = scorer.score([scorer.prepare(injected, c["crop"]["center"]), scorer.prepare(rendered, c["crop"]["center"])])
-        results.append({"background": f"{c['file']} crop at {c['crop']['center'].Tx.value:.0f},{c['crop']['center'].Ty.value:.0f}",
-                        "kind": "static", "jet": jet.to_dict(),
-                        "fits": {"with": float(p["as_is"][0]), "without": c["p_fits"]},
-                        "render": {"with": float(p["as_is"][1]), "without": c["p_render"]}})  # fmt: skip
-    store = dynamic_store.get("jipparchus_2012-07-19")
-    n_dyn = args.n_inject - len(results)
-    if store is not None and n_dyn > 0:
-        fits, rendered_clean = store["fits"], store["rendered"]
-        m = fits[0]
-        centre = m.center
-        clean_f = scorer.prepare(fits, centre)
-        clean_r = scorer.prepare(rendered_clean, centre)
-        stack = np.stack([np.asarray(x.data, dtype=float) for x in fits])
-        times = np.array([(x.date - m.date).to_value(u.s) for x in fits])
-        n_model = len(clean_f.frames)
-        cadence = scorer.clf.config.cadence.to_value(u.s)
-        for _ in range(n_dyn):
-            start = int(rng.integers(0, max(1, n_model - WINDOW + 1)))
-            row, col = base_point(m, centre, rng)
-            jet = draw_jet(rng, base=(row, col), pixel_scale=m.scale.axis1.to_value(u.arcsec / u.pix),
-                           duration=(WINDOW - 1) * cadence, outward=outward(m, row, col))  # fmt: skip
-            jet = dataclasses.replace(jet, start=jet.start + start * cadence)
-            injected = maps_with(fits, inject(stack, times, jet, rng=rng))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rendered = render_sequence(injected)
-            wf = scorer.window(scorer.prepare(injected, centre), start)
-            wr = scorer.window(scorer.prepare(rendered, centre), start)
-            p = scorer.score([wf, wr, scorer.window(clean_f, start), scorer.window(clean_r, start)])
-            results.append({"background": f"jipparchus window {start}", "kind": "dynamic", "jet": jet.to_dict(),
-                            "fits": {"with": float(p["as_is"][0]), "without": float(p["as_is"][2])},
-                            "render": {"with": float(p["as_is"][1]), "without": float(p["as_is"][3])}})  # fmt: skip
-    log(f"  injected: {len(results)}")
+        wf = scorer.window(scorer.prepare(injected, centre), start)
+        wr = scorer.window(scorer.prepare(rendered, centre), start)
+        p = scorer.score([wf, wr, scorer.window(clean_f, start), scorer.window(clean_r, start)])
+        results.append({"background": f"jipparchus window {start}", "kind": "dynamic", "jet": jet.to_dict(),
+                        "fits": {"with": float(p["as_is"][0]), "without": float(p["as_is"][2])},
+                        "render": {"with": float(p["as_is"][1]), "without": float(p["as_is"][3])}})  # fmt: skip
     return results
+
+
+# --------------------------------------------------------------------------------------------------
+# Tasks, run in this process or in a pool of worker processes
+
+_WORKER = {}
+
+
+def _init_worker(weights, threads, pad_to):
+    import torch
+
+    torch.set_num_threads(threads)
+    from sunpy_jets import JetClassifier
+
+    clf = JetClassifier.from_pretrained(weights, device="cpu", progress=False, batch_size=4)
+    _WORKER["scorer"] = Scorer(clf, pad_to=pad_to)
+
+
+def _log_worker(msg):
+    print(f"[pid {os.getpid()}] {msg}", flush=True)
+
+
+def _run_task(task):
+    kind, payload = task
+    scorer = _WORKER["scorer"]
+    before = scorer.n_scored
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "subjects":
+            out = evaluate_subjects(scorer, *payload, _log_worker)
+        elif kind == "dynamic":
+            out = evaluate_dynamic(scorer, *payload, _log_worker)
+        else:
+            out = evaluate_static(scorer, *payload, _log_worker)
+    return kind, out, scorer.n_scored - before
+
+
+def plan_tasks(realdata, args):
+    """The work as independent tasks (longest first), with every random draw fixed by ``--seed``."""
+    from sunpy_jets.datasets import read_subject_calibration
+
+    seeds = np.random.SeedSequence(args.seed)
+    dyn_seed, static_seed = (int(x.generate_state(1)[0]) for x in seeds.spawn(2))
+    rng = np.random.default_rng(static_seed)
+    n_static_inject = args.n_inject // 2
+    tasks = [("dynamic", (str(realdata), args.box_step, args.n_inject - n_static_inject, dyn_seed))]
+    crops = []
+    for f in sorted((Path(realdata) / STATIC_FRAMES).glob("*.jp2")):
+        centres = crop_centres_of_file(f)
+        if args.n_static and len(centres) > args.n_static:
+            centres = [centres[i] for i in np.sort(rng.choice(len(centres), args.n_static, replace=False))]
+        crops += [(f.name, cx, cy) for cx, cy in centres]
+    inject_at = set(rng.choice(len(crops), min(n_static_inject, len(crops)), replace=False).tolist()) if crops else set()
+    crop_seeds = rng.integers(0, 2**63, size=len(crops))
+    per_file = {}
+    for i, (name, cx, cy) in enumerate(crops):
+        per_file.setdefault(name, []).append((cx, cy, int(crop_seeds[i]), i in inject_at))
+    chunk = max(1, args.chunk)
+    for name, jobs in per_file.items():
+        for k in range(0, len(jobs), chunk):
+            tasks.append(("static", (str(realdata), name, jobs[k : k + chunk])))
+    n_subjects = len(read_subject_calibration(Path(realdata) / "sjh_subjects" / "subjects.csv"))
+    if args.limit_subjects:
+        n_subjects = min(n_subjects, args.limit_subjects)
+    for k in range(0, n_subjects, 2 * chunk):
+        tasks.append(("subjects", (str(realdata), list(range(k, min(n_subjects, k + 2 * chunk))), args.box_step)))
+    return tasks
+
+
+def crop_centres_of_file(path):
+    """The crop centres of a Helioviewer file (reads only its header and a decoded frame once)."""
+    return crop_centres(read_helioviewer(path))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -853,6 +931,8 @@ def main(argv=None):
     parser.add_argument("--pad-to", type=int, default=None, help="also score every sequence padded to this many frames")
     parser.add_argument("--limit-subjects", type=int, default=0, help="only the first N subjects (quick checks)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is faster for the many small operations here, and under load)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (each with --threads torch threads)")
+    parser.add_argument("--chunk", type=int, default=8, help="static crops per task (twice as many subjects)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -870,17 +950,38 @@ def main(argv=None):
         print(f"[{time.perf_counter() - started:6.1f} s] {msg}", flush=True)
 
     clf = JetClassifier.from_pretrained(args.weights, device="cpu", progress=False, batch_size=4)
-    scorer = Scorer(clf, pad_to=args.pad_to)
-    rng = np.random.default_rng(args.seed)
-    log(f"model: {clf.card.name} (threshold {clf.threshold:.4f})")
-    subjects = evaluate_subjects(scorer, realdata, args, log)
-    log("subjects done")
-    dyn, dyn_scenes, dyn_store = evaluate_dynamic(scorer, realdata, args, log)
-    log("dynamic non-jets done")
-    static, crops = evaluate_static(scorer, realdata, args, log, rng)
-    log("static non-jets done")
-    injected = evaluate_injection(scorer, crops, dyn_store, args, log, rng) if args.n_inject else []
-    log("injection done")
+    log(f"model: {clf.card.name} (threshold {clf.threshold:.4f}); {args.jobs} process(es)")
+    tasks = plan_tasks(realdata, args)
+    log(f"{len(tasks)} tasks")
+    results = []
+    if args.jobs <= 1:
+        _init_worker(args.weights, args.threads, args.pad_to)
+        for t in tasks:
+            results.append(_run_task(t))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")  # no torch state inherited across fork
+        with ProcessPoolExecutor(args.jobs, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(args.weights, args.threads, args.pad_to)) as pool:  # fmt: skip
+            for r in pool.map(_run_task, tasks):
+                results.append(r)
+    log("all tasks done")
+    subjects, dyn, static, injected, dyn_scenes = [], [], [], [], {}
+    counts = {}
+    for kind, out, n_scored in results:
+        counts[kind] = counts.get(kind, 0) + n_scored
+        if kind == "subjects":
+            subjects += out
+        elif kind == "dynamic":
+            dyn += out[0]
+            dyn_scenes.update(out[1])
+            injected += out[2]
+        else:
+            static += out[0]
+            injected += out[1]
+    injected.sort(key=lambda r: r["kind"] != "static")
 
     report_rng = np.random.default_rng(args.seed + 1)
     as_is = build_report(clf, subjects, dyn, dyn_scenes, static, injected, args, report_rng)
@@ -920,8 +1021,15 @@ def main(argv=None):
     report["subjects"] = subjects
     report["nonjet_samples"] = {"dynamic": dyn, "static": static}
     report["injected_samples"] = injected
-    report["counts"] = {"prepared_sequences": scorer.n_prepared, "scored_windows": scorer.n_scored}
+    report["counts"] = {"scored_windows": counts}
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
+    import resource
+
+    cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for f in ("ru_utime", "ru_stime"))  # fmt: skip
+    # On an otherwise idle machine the wall time is about the CPU time over the number of processes.
+    report["cpu_seconds"] = round(cpu, 1)
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = Path(args.out) if args.out else REPO / "scripts" / "results" / f"real_data_{weights_name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")

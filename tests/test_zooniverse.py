@@ -349,3 +349,47 @@ def test_real_subject_render(real_subjects, index):
         assert -1 <= px <= m.data.shape[1] and -1 <= py <= m.data.shape[0]
     # The image changes from frame to frame (a sequence, not one frame repeated).
     assert np.nanmean(np.abs(seq[-1].data - seq[0].data)) > 0
+
+
+# --------------------------------------------------------------------------------------------------
+# The evaluation script's helpers (scripts/): the independent injector and the vote-line reader
+
+
+@pytest.fixture(scope="module")
+def scripts_path():
+    import sys
+    from pathlib import Path
+
+    path = str(Path(__file__).resolve().parents[1] / "scripts")
+    sys.path.insert(0, path)
+    yield path
+    sys.path.remove(path)
+
+
+def test_independent_injector_adds_a_growing_spire(scripts_path):
+    from independent_injector import draw_jet, inject
+
+    rng = np.random.default_rng(1)
+    stack = np.full((15, 120, 120), 40.0)
+    jet = draw_jet(rng, base=(60.0, 60.0), pixel_scale=0.6, duration=336.0, outward=0.0)
+    out = inject(stack, np.arange(15) * 24.0, jet, rng=rng)
+    added = out - stack
+    assert np.abs(added[0]).max() == 0 or jet.start < 1e-6  # nothing before the jet starts
+    bright = [(a > 0.5 * jet.contrast * 40).sum() for a in added]
+    assert bright[-1] > bright[3] > 0  # the spire grows
+    # the brightest added pixels lie along the drawn direction from the base
+    rows, cols = np.nonzero(added[-1] > 0.3 * jet.contrast * 40)
+    along = (cols - 60) * np.cos(jet.angle) + (rows - 60) * np.sin(jet.angle)
+    assert along.max() > 0.5 * min(jet.height, jet.speed * (336 - jet.start))
+
+
+def test_vote_line_reader_on_real_subjects(scripts_path, real_subjects):
+    from evaluate_real_data import TitleReader
+
+    folder, _ = real_subjects
+    reader = TitleReader()
+    # read by eye from the renders
+    assert reader.read(folder / "70439342.gif") == (4.0, 0.5)
+    assert reader.read(folder / "70444781.gif") == (46.0, 0.93)
+    assert reader.read(folder / "70444812.gif") == (37.0, 0.54)
+    assert reader.read(folder / "70446540.gif") == (3.0, 1.0)
