@@ -40,7 +40,7 @@ def split_final(events, t_last, t_ref, *, margin_s, merge_gap_s):
     """
     cut = t_last - margin_s
     if not len(events):
-        return [], cut
+        return [], cut - 1.0
     start = (events["event_starttime"] - t_ref).to_value(u.s)
     end = (events["event_endtime"] - t_ref).to_value(u.s)
     order = np.argsort(start, kind="stable")
@@ -58,7 +58,8 @@ def split_final(events, t_last, t_ref, *, margin_s, merge_gap_s):
             final.extend(members)
         else:
             cut = min(cut, float(min(start[members])))
-    return sorted(final, key=lambda i: (start[i], i)), cut
+    # Window times are seconds from the same origin, but computed by another route: keep a second to spare.
+    return sorted(final, key=lambda i: (start[i], i)), cut - 1.0
 
 
 def event_id(row):

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from astropy.coordinates import SkyCoord
-from astropy.table import vstack
+from astropy.table import QTable, vstack
 
 from sunpy.coordinates import Helioprojective
 
@@ -96,7 +96,7 @@ def read_emitted(output) -> JetEvents:
         return JetEvents()
     parts = []
     for path in folders:
-        table = JetEvents.read(path).table
+        table = QTable(JetEvents.read(path).table)
         table["event_id"] = [path.parent.name] * len(table)
         # Each event's coordinate frame has its own time; JetEvents gives them back after stacking.
         coord = table["event_coord"]

@@ -108,7 +108,7 @@ def fetch_nrt(directory, center, *, duration=30 * u.min, end=None, width=300 * u
     `~sunpy_jets.exceptions.DownloadError`
         No registered e-mail, JSOC unreachable or the export failed (with what to do).
     """
-    from ..datasets.jsoc import completed_files, download
+    from ..datasets import completed_files, download
 
     directory = Path(directory).expanduser()
     directory.mkdir(parents=True, exist_ok=True)

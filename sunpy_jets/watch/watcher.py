@@ -217,7 +217,7 @@ class Watcher:
             scanned += self._scan(batch)
             last = not ready
             written = self._close_events(finish=finish and last)
-            if batch or written or finish:
+            if batch or written or finish or not self.state.exists:
                 self._save()
             self._run_hooks()
             if last or self._stop.is_set():
