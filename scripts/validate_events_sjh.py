@@ -1,0 +1,98 @@
+"""
+Validate jet events on the real Solar Jet Hunter subjects against the catalogue.
+
+For every subject of ``../shared/realdata/sjh_subjects`` whose catalogue jet starts in it, the render is read
+back as a `~sunpy.map.MapSequence` (`sunpy_jets.datasets.read_subject_render`: the colormap inverted; the
+intensities are a render's, not calibrated DN), the whole 15-frame field is segmented
+(`sunpy_jets.events.segment_jets`, the localisation ``JetClassifier.detect`` runs inside flagged windows),
+and the segmented jet nearest the catalogue base point (within 60″ and starting no later than the subject's
+end) is compared with the catalogue: base-point distance, relative error of the maximum height, of the
+width (``avg_width``) and of the speed where the catalogue gives one. With ``--detect`` the default
+classifier runs first (``JetClassifier.detect`` on the 15 frames, one window) and only its events count.
+
+Usage::
+
+    nice python scripts/validate_events_sjh.py [--detect] [--json results.json]
+"""
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import astropy.units as u
+
+from sunpy_jets.datasets.zooniverse import read_subject_calibration, read_subject_render
+from sunpy_jets.events import cube_from_maps, segment_jets
+
+ROOT = Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata" / "sjh_subjects"
+
+
+def _jets_found(maps, detect):
+    if not detect:
+        return [(jet.base, jet.height * u.arcsec, jet.width * u.arcsec, jet.speed * u.km / u.s, jet.start_time)
+                for jet in segment_jets(cube_from_maps(maps))]
+    from sunpy_jets import JetClassifier
+
+    clf = JetClassifier.from_pretrained(device="cpu", progress=False)
+    events = clf.detect(list(maps))
+    out = []
+    for row in events:
+        if not bool(row["localized"]):
+            continue
+        k = row["outflow_length"] / row["outflow_length"]  # dimensionless 1, keeps the row's units
+        mm_per_arcsec = 0.725 * u.Mm / u.arcsec
+        out.append((row["event_coord"], (row["outflow_length"] / mm_per_arcsec) * k,
+                    (row["outflow_width"] / mm_per_arcsec) * k, row["outflow_speed"], row["event_starttime"]))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--root", default=str(ROOT))
+    parser.add_argument("--detect", action="store_true", help="count only the classifier's events")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    root = Path(args.root)
+    rows = []
+    for cal in read_subject_calibration(root / "subjects.csv"):
+        for truth in cal.starting_jets:
+            maps = read_subject_render(root / cal.name, cal)
+            found = _jets_found(maps, args.detect)
+            row = {"subject": cal.name, "sjh_id": truth.sjh_id, "n_found": len(found)}
+            near = [f for f in found if f[0].separation(truth.base) < 60 * u.arcsec]
+            if near:
+                base, height, width, speed, _ = min(near, key=lambda f: f[0].separation(truth.base))
+                row["base_error"] = float(base.separation(truth.base).to_value(u.arcsec))
+                h, w, v = truth.max_height.to_value(u.arcsec), truth.width.to_value(u.arcsec), truth.velocity
+                # signed relative errors (measured - catalogue) / catalogue; the summary takes medians of |error|
+                row["height_rel_error"] = float((height.to_value(u.arcsec) - h) / h)
+                row["width_rel_error"] = float((width.to_value(u.arcsec) - w) / w) if np.isfinite(w) else None
+                if np.isfinite(v.value) and np.isfinite(speed.value):
+                    row["speed_rel_error"] = float((speed.to_value(u.km / u.s) - v.to_value(u.km / u.s))
+                                                   / v.to_value(u.km / u.s))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+
+    def median(key):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        if not values:
+            return float("nan"), float("nan"), 0
+        return float(np.median(np.abs(values))), float(np.median(values)), len(values)
+
+    # each median: (median |error|, median signed error, count)
+    summary = {"jets": len(rows), "found_within_60_arcsec": sum("base_error" in r for r in rows),
+               **{f"median_{k}": median(k) for k in ("base_error", "height_rel_error", "width_rel_error",
+                                                     "speed_rel_error")}}
+    print(json.dumps(summary, indent=1))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"summary": summary, "jets": rows}, handle, indent=1)
+    return summary
+
+
+if __name__ == "__main__":
+    main()
