@@ -461,9 +461,9 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
     clf.threshold = float(threshold if threshold is not None else clf.threshold)
     clf.card = dataclasses.replace(
         clf.card,
-        name="sunpy_jets default (real backgrounds)",
+        name="sunpy_jets default (synthetic)",  # synthetic jets on real backgrounds; the description says which
         description=(
-            "A JetRCNN fine-tuned on realistic synthetic scenes: real AIA 304 A backgrounds (licensed full-disk and "
+            "A JetRCNN trained from scratch (two GPU stages) on realistic synthetic scenes: real AIA 304 A backgrounds (licensed full-disk and "
             "cutout frames, evolved in time, with AIA-like noise) with and without synthetic jets whose sizes, "
             "speeds and durations follow the Solar Jet Hunter catalogue, hard negatives, and render augmentation. "
             "Never trained on Solar Jet Hunter subject images. See the card's metrics for real-data figures."
@@ -472,8 +472,35 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
         metrics=dict(metrics or {}),
     )
     clf.save(args.output)
+    (Path(args.output) / "MODEL_CARD.rst").write_text(realistic_card_rst(clf.card))
     print(f"saved {args.output} (threshold {clf.threshold:.4f})")
     return 0
+
+
+def realistic_card_rst(card):
+    """The human-readable model card of weights trained on realistic scenes (figures from ``card.metrics``)."""
+    t, m = card.training, card.metrics
+    data = t.get("data", {})
+    real = m.get("real_data", {})
+    test = m.get("synthetic_test", {})
+    lines = [card.name, "=" * len(card.name), "", card.description, "",
+             "Trained on", "----------", "",
+             f"- {data.get('source', '?')}.",
+             f"- Real backgrounds: {', '.join(data.get('backgrounds', []))}; {data.get('procedural_backgrounds', 0)} "
+             "procedural backgrounds.",
+             f"- Jets: {data.get('jets', '?')}.",
+             f"- Never trained on: {data.get('never_trained_on', '?')}.",
+             f"- {data.get('sequences_seen', '?')} sequences seen in the last stage, on {t.get('device', '?')}; "
+             f"command: ``{data.get('command', '?')}``.",
+             f"- Weights file ``{card.weights_file}``, SHA-256 ``{card.sha256}``; threshold **{card.threshold:.4f}**.",
+             "", "Measured on real data", "---------------------", ""]  # fmt: skip
+    lines += [f"- {line}" for line in real.get("lines", [])] or ["- (not measured)"]
+    if test:
+        lines += ["", "Measured on the held-out procedural test set", "--------------------------------------------", "",
+                  f"- F1 {test['f1']:.3f}, ROC AUC {test['roc_auc']:.3f}, recall {test['recall']:.3f}, precision "
+                  f"{test['precision']:.3f} ({test['n']} sequences of ``make_sequence``; target F1 >= 0.95: "
+                  f"**{'met' if test['f1'] >= 0.95 else 'NOT met'}**)."]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def realistic_parser(parser):
@@ -493,6 +520,8 @@ def realistic_parser(parser):
     parser.add_argument("--render-p", type=float, default=0.5, help="realistic: fraction of scenes rendered (RenderAugment)")
     parser.add_argument("--from-scratch", action="store_true", help="realistic: --init gives the architecture only")
     parser.add_argument("--state-out", help="realistic: folder for state.safetensors and train_log.json")
+    parser.add_argument("--threshold", type=float, help="realistic --finalize: the decision threshold to write")
+    parser.add_argument("--metrics", help="realistic --finalize: a JSON file of measured figures for the card")
     parser.add_argument("--finalize", help="realistic: folder holding state.safetensors and train_log.json to turn into --output")
     return parser
 
@@ -527,7 +556,8 @@ def main(argv=None):
                   f"{N_PROCEDURAL} procedural); {jets.source}; written to {args.workdir}")  # fmt: skip
             return 0
         if args.finalize:
-            return finalize_realistic(args)
+            metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
+            return finalize_realistic(args, threshold=args.threshold, metrics=metrics)
         if not args.init or not args.state_out:
             parser.error("--scenes realistic trains from --init (a model directory) and writes --state-out")
         return train_realistic(args)

@@ -85,4 +85,4 @@ def test_realistic_training_runs_without_astropy_and_finalizes(tmp_path):
     clf = JetClassifier.load(tmp_path / "model", device="cpu")
     assert clf.card.training["data"]["sequences_seen"] == 4
     assert "Solar Jet Hunter" in clf.card.training["data"]["jets"]
-    assert clf.card.name == "sunpy_jets default (real backgrounds)"
+    assert clf.card.name == "sunpy_jets default (synthetic)"
