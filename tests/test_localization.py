@@ -197,3 +197,23 @@ def test_jetevents_is_a_qtable_with_astropy_io(tmp_path):
     assert np.all(again["event_starttime"] == events["event_starttime"])
     json_again = JetEvents.read(events.write(tmp_path / "events.txt", format="hek-json"), format="hek-json")
     assert u.allclose(json_again["outflow_length"], events["outflow_length"], equal_nan=True)
+
+
+def test_detect_on_a_sequence_shorter_than_a_window():
+    """A 15-frame Solar Jet Hunter subject is shorter than the model's window: detect classifies it whole."""
+    from sunpy_jets import JetClassifier
+    from sunpy_jets.model import JetModelConfig
+    from sunpy_jets.synthetic import make_sequence
+
+    clf = JetClassifier(JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=8), device="cpu",
+                        seed=0, progress=False)
+    seq = make_sequence(kind="jet", seed=0, n_frames=5, shape=(32, 32), scale=9.375 * u.arcsec / u.pix,
+                        bad_frame_rate=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        events = clf.detect(seq.maps, threshold=1e-6, localize=False)
+    assert len(events) == 1
+    assert events["event_starttime"][0] == seq.maps[0].date and events["event_endtime"][0] == seq.maps[-1].date
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert len(clf.detect(seq.maps, threshold=0.999999)) == 0

@@ -187,11 +187,16 @@ def excess_sigma(data):
     smooth = smooth / ratio[:, None, None]
     # A running low percentile (about 16 minutes at 24 s), so slow changes of the scene are background.
     span = min(len(smooth), 2 * _HALF_SPAN + 1)
-    background = ndimage.percentile_filter(smooth, 20, size=(span, 1, 1), mode="nearest")
+    short = len(smooth) < 2 * _HALF_SPAN + 1
+    background = ndimage.percentile_filter(smooth, 10 if short else 20, size=(span, 1, 1), mode="nearest")
     excess = smooth - background
     centre = np.median(excess, axis=0)
     scatter = 1.4826 * np.median(np.abs(excess - centre), axis=0)
     scatter = np.maximum(scatter, 0.5 * max(float(np.median(scatter)), 1e-6))
+    if short:
+        # In a short cutout a jet may light a pixel for most frames: its median would be the jet. Take the
+        # field's typical offset instead of each pixel's.
+        return excess, (excess - float(np.median(centre))) / scatter
     return excess, (excess - centre) / scatter
 
 

@@ -295,6 +295,9 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
         # Shorter than one window (a 15-frame Solar Jet Hunter subject): the whole sequence is one window.
         maps = list(iter_maps(data, instrument=clf.config.instrument, wavelength=clf.config.wavelength,
                               need_exposure=clf.config.exposure_normalize))
+        if center is None and max(abs(maps[0].dimensions.x * maps[0].scale.axis1),
+                                  abs(maps[0].dimensions.y * maps[0].scale.axis2)) > clf.config.fov:
+            center = maps[0].center  # one window cannot be tiled here: classify the model's field at the centre
         probability = float(clf.predict_proba(maps, center=center, width=width))
         center = None if center is None else frame_coordinate(center, maps[0])  # e.g. a Stonyhurst centre
         table = single_window_table(maps, probability, center=center, width=width)
