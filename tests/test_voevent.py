@@ -80,3 +80,22 @@ def test_write_voevent_atomic_name(tmp_path):
     # named after the IVORN plus a hash of the document, so different events never share a name (issue 20 item 1)
     assert path.name.startswith("CJ_a_b_c_") and [p.name for p in tmp_path.iterdir()] == [path.name]
     assert write_voevent(record, tmp_path) == path and len(list(tmp_path.iterdir())) == 1
+
+
+def test_read_voevent_refuses_non_numbers_and_non_voevents(tmp_path):
+    """Issue 20, item 12: non-numeric values and foreign XML give the package's errors, not None or ValueError."""
+    path = write_voevent(make_events().to_hek()[0], tmp_path)
+    text = path.read_text(encoding="utf-8")
+    bad_probability = tmp_path / "p.xml"
+    bad_probability.write_text(text.replace('probability="0.93"', 'probability="high"'), encoding="utf-8")
+    with pytest.raises(HEKFormatError, match="probability"):
+        read_voevent(bad_probability)
+    bad_coord = tmp_path / "c.xml"
+    bad_coord.write_text(text.replace("<C1>-245.25</C1>", "<C1>west</C1>", 1), encoding="utf-8")
+    assert "west" in bad_coord.read_text(encoding="utf-8")
+    with pytest.raises(HEKFormatError, match="C1 must be a number"):
+        read_voevent(bad_coord)
+    other = tmp_path / "o.xml"
+    other.write_text("<?xml version='1.0'?><catalog><book/></catalog>", encoding="utf-8")
+    with pytest.raises(FileFormatError, match="not a VOEvent"):
+        read_voevent(other)

@@ -230,7 +230,9 @@ def read_voevent(path):
     Raises
     ------
     `~sunpy_jets.exceptions.FileFormatError`
-        If the file cannot be read or is not well-formed XML.
+        If the file cannot be read, is not well-formed XML or is not a VOEvent.
+    `~sunpy_jets.exceptions.HEKFormatError`
+        If a coordinate, box value or the probability is not a number.
 
     Examples
     --------
@@ -252,6 +254,8 @@ def read_voevent(path):
         root = etree.parse(str(path), parser).getroot()
     except (OSError, etree.XMLSyntaxError) as exc:
         raise FileFormatError(f"cannot read VOEvent XML {path}: {exc}") from exc
+    if not isinstance(root.tag, str) or etree.QName(root).localname != "VOEvent":
+        raise FileFormatError(f"{path} is XML but not a VOEvent (its root element is <{etree.QName(root).localname}>)")
     known = {name.lower(): name.lower() for name in (*hek_event_fields("CJ"), *hek_event_fields("CJ", which="opt"))}
 
     def find(xpath):
@@ -264,10 +268,12 @@ def read_voevent(path):
 
     def number(xpath):
         value = text(xpath)
+        if value is None or not value.strip():
+            return None
         try:
             return float(value)
-        except (TypeError, ValueError):
-            return None
+        except ValueError:
+            raise HEKFormatError(f"{path}: {xpath.rsplit('/', 1)[-1]} must be a number, not {value!r}") from None
 
     record = {"kb_archivid": root.get("ivorn", "")}
     record["frm_contact"] = text("Who/Author/contactName")
@@ -317,7 +323,12 @@ def read_voevent(path):
             pass
     inference = find("Why/Inference")
     if inference is not None and inference.get("probability", "") != "":
-        record["event_probability"] = float(inference.get("probability"))
+        try:
+            record["event_probability"] = float(inference.get("probability"))
+        except ValueError:
+            raise HEKFormatError(
+                f"{path}: Inference probability must be a number in [0, 1], not {inference.get('probability')!r}"
+            ) from None
     event_type = text("Why/lmsal:EVENT_TYPE")
     if event_type:
         record["event_type"] = event_type.split(":", 1)[0].strip()
