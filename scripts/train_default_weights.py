@@ -466,7 +466,8 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
             "A JetRCNN trained from scratch (two GPU stages) on realistic synthetic scenes: real AIA 304 A backgrounds (licensed full-disk and "
             "cutout frames, evolved in time, with AIA-like noise) with and without synthetic jets whose sizes, "
             "speeds and durations follow the Solar Jet Hunter catalogue, hard negatives, and render augmentation. "
-            "Never trained on Solar Jet Hunter subject images. See the card's metrics for real-data figures."
+            "Never trained on Solar Jet Hunter subject images. See the card's metrics for real-data figures. For science, "
+            "check events by eye or train on the Solar Jet Hunter labels (sunpy-jets train --preset cs433)."
         ),
         training=training,
         metrics=dict(metrics or {}),
@@ -482,7 +483,7 @@ def realistic_card_rst(card):
     t, m = card.training, card.metrics
     data = t.get("data", {})
     real = m.get("real_data", {})
-    test = m.get("synthetic_test", {})
+    test = m.get("test", {})
     lines = [card.name, "=" * len(card.name), "", card.description, "",
              "Trained on", "----------", "",
              f"- {data.get('source', '?')}.",

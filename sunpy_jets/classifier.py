@@ -216,9 +216,15 @@ class JetClassifier:
         Parameters
         ----------
         source : str or `~pathlib.Path`, optional
-            ``None`` for the default weights shipped with the package (trained on synthetic data; see
-            their model card, ``clf.card``); a directory written by `save`; or the ``https://`` URL
-            of a ``.zip`` / ``.tar.gz`` archive of one, downloaded once with parfive into a cache.
+            ``None`` for the default weights shipped with the package; a directory written by `save`; or
+            the ``https://`` URL of a ``.zip`` / ``.tar.gz`` archive of one, downloaded once with parfive
+            into a cache. The default weights were trained on synthetic jets (Solar Jet Hunter catalogue
+            sizes, speeds and durations) in real AIA 304 Å backgrounds (licensed full-disk frames and
+            cutouts), never on Solar Jet Hunter images. On real data (``scripts/evaluate_real_data.py``,
+            threshold 0.4496) they find 91 % [81, 96] of the 65 Solar Jet Hunter subjects, pass 12 % [7, 18]
+            of rendered and 5 % [3, 11] of FITS windows of real dynamic non-jet scenes and none of the static
+            ones, with ROC AUC 0.96 [0.93, 0.98] against the dynamic non-jets; see their model card,
+            ``clf.card``, and check events by eye.
         device : str or `torch.device`
             Where to run the model.
         sha256 : str, optional
