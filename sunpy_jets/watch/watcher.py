@@ -308,6 +308,7 @@ class Watcher:
             frame_map = self.stream.frame_for_figure(self.directory / peak_name) if (self.figures and peak_name) else None
             provenance = {
                 "closed_by": self.stream.last_name, "closed_by_mtime": self.stream.last_mtime,
+                "newest_file_time": self.newest.isot if self.newest is not None else None,
                 "written": time.time(), "written_iso": Time.now().isot,
             }  # fmt: skip
             folder = write_event(self.output, name, event, windows=windows if self.figures else None,
