@@ -25,7 +25,7 @@ from sunpy.net import attrs as a
 
 from sunpy_jets import JetClassifier
 from sunpy_jets.datasets import jsoc_query
-from sunpy_jets.events import JetEvents
+from sunpy_jets.events import JetEvents, match_events
 
 ###############################################################################
 # The coronal jets the HEK holds for a morning of January 2011. ``Fido`` returns a
@@ -63,12 +63,12 @@ ours = events.to_hektable()
 print(ours["event_starttime", "event_endtime", "event_probability", "event_coord"])
 
 ###############################################################################
-# Match each detection with the HEK events that overlap it in time, and measure how far apart they are.
+# Match each detection with the HEK events that overlap it in time and lie within 60″ of it
+# (`~sunpy_jets.events.match_events`: closest pairs first, one-to-one).
 
-for row in ours:
-    overlaps = (hek["event_starttime"] <= row["event_endtime"]) & (hek["event_endtime"] >= row["event_starttime"])
-    separation = hek["event_coord"][overlaps].separation(row["event_coord"]).to(u.arcsec)
-    print(row["event_starttime"].isot, "overlaps", overlaps.sum(), "HEK event(s), at", separation.round(0))
+matched, ours_only, hek_only = match_events(events, hek, max_distance=60 * u.arcsec)
+print(matched)
+print(f"{len(matched)} matched, {len(ours_only)} found only by sunpy_jets, {len(hek_only)} only in the HEK")
 
 ###############################################################################
 # The window probabilities against time, with the HEK's reported intervals shaded.
