@@ -181,7 +181,10 @@ SEQUENCE_CASES = {
     "wrong wavelength": (
         lambda f, p: ([_remap(m, wavelnth=171) for m in f], {}), Refuse(InputError, "expects 304"), {},
     ),
-    "unsorted times": (lambda f, p: ([f[0], f[2], f[1], *f[3:]], {}), Refuse(InputError, "earlier than.*sort"), {}),
+    # Issue 19, 13: lists are put in time order everywhere (as scan_files does); an iterator must be sorted.
+    "unsorted times": (lambda f, p: ([f[0], f[2], f[1], *f[3:]], {}), Proceed(None), {}),
+    "unsorted iterator": (lambda f, p: (iter([f[0], f[2], f[1], *f[3:]]), {}), Refuse(InputError, "earlier than.*sort"),
+                          {}),  # fmt: skip
     "duplicated time": (lambda f, p: ([*f[:3], f[2], *f[3:]], {}), Refuse(InputError, "same time.*duplicate"), {}),
     "gap longer than a window": (
         lambda f, p: ([*f[:3], *[_at(m, 3600) for m in f[3:]]], {}),
@@ -339,7 +342,7 @@ SEQUENCE_CASES = {
 # The CLI reads files: these cases have a file form (maps are written to FITS in the given order).
 CLI_CASES = [
     "empty list", "glob matching nothing", "directory without FITS", "one frame", "frames of different shapes",
-    "mixed wavelengths", "unsorted times", "duplicated time", "gap longer than a window", "all-NaN frame",
+    "mixed wavelengths", "duplicated time", "gap longer than a window", "all-NaN frame",
     "negative frame", "all-zero frame", "missing exposure time", "truncated FITS file", "non-FITS file named .fits",
     "string where a map goes", "unreadable date", "one unreadable date among good ones",
     "zero CDELT1", "RA/DEC coordinates", "pixel scale of 1e6 arcsec", "1×1-pixel frames",
@@ -941,3 +944,19 @@ def test_writing_under_a_file_is_a_package_error(tmp_path):
         atomic_write_text(tmp_path / "file" / "events.json", "{}")
     with pytest.raises(InputError, match="is a folder"):
         atomic_write_text(tmp_path, "{}")
+
+
+def test_files_are_read_in_time_order_everywhere(frames, clf, tmp_path):
+    """Issue 19, 13: a reversed list, or a folder whose names are not in time order, is read by observation time."""
+    (tmp_path / "in_order").mkdir()
+    paths = _save(frames, tmp_path / "in_order")
+    expected = clf.scan(paths)
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    for i, path in enumerate(paths):  # names in the reverse order of the times
+        (shuffled / f"frame{len(paths) - i:02d}.fits").write_bytes(path.read_bytes())
+    for data in (paths[::-1], str(shuffled), str(shuffled / "*.fits")):
+        table = clf.scan(data)
+        assert np.all(table["start_time"] == expected["start_time"])
+        np.testing.assert_allclose(table["probability"], expected["probability"], atol=1e-6)
+        assert clf.predict_proba(data) == pytest.approx(clf.predict_proba(paths), abs=1e-6)

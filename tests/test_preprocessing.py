@@ -159,8 +159,13 @@ def test_missing_metadata_is_refused(key, match):
 
 def test_unsorted_and_duplicated_times_are_refused():
     maps = make_aia_sequence(n_frames=4, shape=(64, 64)).maps
+    # A list is put in time order (issue 19, 13); an iterator, read as it comes, must be in order.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)  # the small field is padded
+        in_order = prepare_sequence(maps, SMALL).frames
+        assert torch.equal(prepare_sequence([maps[0], maps[2], maps[1], maps[3]], SMALL).frames, in_order)
     with pytest.raises(InputError, match="sort the frames"):
-        prepare_sequence([maps[0], maps[2], maps[1], maps[3]], SMALL)
+        prepare_sequence(iter([maps[0], maps[2], maps[1], maps[3]]), SMALL)
     with pytest.raises(InputError, match="same time"):
         prepare_sequence([maps[0], maps[1], maps[1], maps[2]], SMALL)
 

@@ -3,6 +3,9 @@ Turn what users have (maps, sequences, FITS files, ndcube objects) into checked 
 
 Everything the classifier accepts goes through `iter_maps`, which yields one validated
 `~sunpy.map.GenericMap` at a time, so long lists of files are read lazily, one frame at a time.
+Lists of maps or files, folders, glob patterns and map sequences are put in order of observation
+time first (files by their headers, read before any pixels), as `~sunpy_jets.scanning.scan_files`
+does; only an iterator, read as it comes, must already be in time order.
 Frames are checked on arrival (metadata, pixel values) and against the first frame (shape,
 wavelength, instrument, time order), and bad input raises one of the package's exceptions before
 any tensor work.
@@ -22,8 +25,8 @@ import sunpy.map
 from ndcube import NDCube, NDCubeSequence
 
 from ..exceptions import InputError, InputTypeError
-from ._checks import DATE_KEYS, SequenceChecker, check_map
-from ._files import expand_path_argument, read_fits
+from ._checks import DATE_KEYS, SequenceChecker, check_map, observation_time
+from ._files import expand_path_argument, header_time, read_fits
 
 __all__ = ["iter_maps", "load_maps", "count_frames", "check_map", "MIN_FRAMES"]
 
@@ -105,6 +108,28 @@ def _map_from_array(data, celestial_wcs: WCS, meta: dict, time: Time, unit):
         return sunpy.map.Map(np.asarray(data), header)
 
 
+def _in_time_order(items) -> Iterator:
+    """
+    Yield ``(map, file or None)`` for a list of maps and FITS paths, in order of observation time.
+
+    Maps are sorted by their dates, files by their headers' (only headers are read before sorting;
+    each file's pixels are read when its turn comes). A frame without a real observation time is
+    refused here, by its position in the list or its file name.
+    """
+    keyed = []
+    for i, item in enumerate(items):
+        if isinstance(item, sunpy.map.GenericMap):
+            keyed.append((observation_time(item, where=f"frame {i}"), i, item))
+        elif isinstance(item, (str, Path)):
+            path = Path(item).expanduser()
+            keyed.append((header_time(path), i, path))
+        else:
+            raise InputTypeError(f"item {i} of the input is a {type(item).__name__}; items must be sunpy maps or FITS paths")
+    keyed.sort(key=lambda entry: (float(entry[0].jd1), float(entry[0].jd2), entry[1]))
+    for _, _, item in keyed:
+        yield (item, None) if isinstance(item, sunpy.map.GenericMap) else (read_fits(item), item)
+
+
 def _raw_maps(data) -> Iterator:
     """Yield ``(map, file or None)`` from any accepted input, reading files lazily; no validation yet."""
     if isinstance(data, np.ndarray):
@@ -115,8 +140,7 @@ def _raw_maps(data) -> Iterator:
     if type(data).__module__.startswith("torch"):
         raise InputTypeError(f"a tensor has no times or coordinates; give {_ACCEPTED}")
     if isinstance(data, sunpy.map.MapSequence):
-        for m in data.maps:
-            yield m, None
+        yield from _in_time_order(data.maps)
     elif isinstance(data, sunpy.map.GenericMap):
         yield data, None
     elif isinstance(data, NDCubeSequence):
@@ -126,9 +150,11 @@ def _raw_maps(data) -> Iterator:
         for m in _maps_from_ndcube(data):
             yield m, None
     elif isinstance(data, (str, Path)):
-        for path in expand_path_argument(data):
-            yield read_fits(path), path
+        yield from _in_time_order(expand_path_argument(data))
+    elif isinstance(data, (list, tuple)):
+        yield from _in_time_order(data)
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
+        # An iterator is read as it comes (it may be endless): its frames must already be in time order.
         for i, item in enumerate(data):
             if isinstance(item, sunpy.map.GenericMap):
                 yield item, None
@@ -147,6 +173,8 @@ def iter_maps(data, *, instrument: str | None = None, wavelength: u.Quantity | N
     Yield the frames of any accepted input as checked sunpy maps, one at a time.
 
     Files are opened only when their frame is reached, so a day of FITS paths never sits in memory.
+    Frames are yielded in order of observation time whatever order a list, folder or pattern gives
+    them in (only headers are read to sort files); an iterator must already be in time order.
 
     Parameters
     ----------

@@ -38,17 +38,14 @@ from safetensors.torch import save as save_safetensors
 from tqdm.auto import tqdm
 
 import astropy.units as u
-from astropy.io import fits
 from astropy.table import QTable, vstack
 from astropy.time import Time
-
-import sunpy.map
 
 from ..events.detection import events_from_windows
 from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from ..inputs._cadence import grid_emitters
-from ..inputs._checks import SequenceChecker, observation_time
-from ..inputs._files import expand_path_argument, read_fits
+from ..inputs._checks import SequenceChecker
+from ..inputs._files import expand_path_argument, header_time, read_fits
 from ..inputs._notes import preprocessing_notes
 from .tiling import DEFAULT_MAX_RADIUS
 
@@ -99,27 +96,15 @@ class DistributedScanResult:
 # Work done on the workers
 
 
-def _image_header(path):
-    """The header of the first 2-D image HDU (HDU 1 of RICE-compressed AIA files, HDU 0 otherwise)."""
-    with fits.open(path) as hdul:
-        for hdu in hdul:
-            if hdu.is_image and hdu.header.get("NAXIS") == 2:
-                return hdu.header.copy()
-    raise FileFormatError(f"{path} holds no 2-D image")
-
-
 def _read_times(paths):
     """``[(path, Time or None, reason)]``: each file's observation time as sunpy reads it, from its header only."""
     out = []
     for path in paths:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                header = _image_header(path)
-                # A 1×1 stand-in for the pixels: the time comes from the header exactly as sunpy.map.Map(path).date,
-                # and is refused (not replaced by "now") as every other reader refuses it.
-                date = observation_time(sunpy.map.Map((np.zeros((1, 1), dtype=np.float32), header)), where=str(path))
-            out.append((path, date, ""))
+            # The time as sunpy.map.Map(path).date reads it, refused (not replaced by "now") as every reader does.
+            out.append((path, header_time(path), ""))
+        except FileFormatError as e:
+            out.append((path, None, f"header could not be read: {e}"))
         except InputError as e:
             out.append((path, None, str(e)))
         except Exception as e:  # noqa: BLE001 - any unreadable file is reported, whatever the reason
