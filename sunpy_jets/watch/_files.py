@@ -65,7 +65,7 @@ def header_time(path):
             with fits.open(path) as hdul:
                 header = next((hdu.header.copy() for hdu in hdul if hdu.is_image and hdu.header.get("NAXIS") == 2),
                               None)  # fmt: skip
-    except Exception as exc:  # noqa: BLE001 - any reader failure means the same: the file is unusable
+    except Exception as exc:  # any reader failure means the same: the file is unusable
         raise FileFormatError(f"{path} could not be read as a FITS file: {' '.join(str(exc).split())}") from exc
     if header is None:
         raise FileFormatError(f"{path} holds no 2-D image")

@@ -132,7 +132,8 @@ def run_hook(hook, event, folder, *, timeout=60.0):
             return None
         command = shlex.split(hook) if isinstance(hook, str) else [str(part) for part in hook]
         env = {**os.environ, "SUNPY_JETS_EVENT_ID": Path(folder).name, "SUNPY_JETS_EVENT_DIR": str(folder)}
-        done = subprocess.run([*command, str(folder)], env=env, timeout=timeout, capture_output=True, text=True)
+        done = subprocess.run([*command, str(folder)], env=env, timeout=timeout, capture_output=True, text=True,
+                              check=False)
         if done.returncode:
             return f"exited with status {done.returncode}: {done.stderr.strip()[-500:]}"
         return None
