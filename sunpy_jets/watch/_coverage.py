@@ -33,7 +33,7 @@ class Coverage:
     >>> c = Coverage()
     >>> c.add_frame(Time("2012-07-19T07:00:00"))
     >>> c.add_frame(Time("2012-07-19T07:00:24"))
-    >>> c.add_gap(Time("2012-07-19T07:00:24"), Time("2012-07-19T07:30:00"))
+    >>> gap = c.add_gap(Time("2012-07-19T07:00:24"), Time("2012-07-19T07:30:00"))
     >>> c.add_frame(Time("2012-07-19T07:30:00"))
     >>> [run["frames"] for run in c.runs], c.gaps[0]["minutes"]
     ([2, 1], 29.6)
