@@ -19,6 +19,7 @@ import sunpy.map
 from ndcube import NDCube, NDCubeSequence
 
 from ._validation import as_count, as_probability, as_seed
+from .settings import show_progress
 from .exceptions import InputError, InputTypeError, InputWarning
 from .model import JetModelConfig, build_network, resolve_device
 from .inputs.preprocessing import PreparedSequence, prepare_sequence
@@ -80,7 +81,7 @@ class JetClassifier:
         threshold: float = 0.5,
         device="auto",
         batch_size: int = 8,
-        progress: bool = True,
+        progress: bool | None = None,
         seed: int | None = None,
     ):
         if config is None:
@@ -90,7 +91,7 @@ class JetClassifier:
         self.config = config
         self.threshold = threshold
         self.batch_size = as_count(batch_size, "batch_size")
-        self.progress = bool(progress)
+        self.progress = show_progress(progress)  # None: sunpy_jets.settings (SUNPY_JETS_PROGRESS)
         self.seed = as_seed(seed)
         self.device = resolve_device(device)
         self.model = build_network(config, seed=self.seed).to(self.device).eval()

@@ -102,7 +102,10 @@ def _eit_like(eit_file, frames):
     """A 96×96 cutout of a real SOHO/EIT frame, dated after the AIA frames."""
     eit = sunpy.map.Map(eit_file)
     cut = eit.submap([0, 0] * u.pix, top_right=[95, 95] * u.pix)
-    return _remap(cut, **{"date-obs": (frames[-1].date + 24 * u.s).isot})
+    # Every date key replaced: frames are read in time order, and this one must come last.
+    dates = ("date-obs", "date_obs", "t_obs", "date-beg", "date-avg", "date_beg", "date_avg", "date", "time-obs",
+             "time_obs")  # fmt: skip
+    return _remap(cut, drop=dates, **{"date-obs": (frames[-1].date + 24 * u.s).isot})
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -960,3 +963,32 @@ def test_files_are_read_in_time_order_everywhere(frames, clf, tmp_path):
         assert np.all(table["start_time"] == expected["start_time"])
         np.testing.assert_allclose(table["probability"], expected["probability"], atol=1e-6)
         assert clf.predict_proba(data) == pytest.approx(clf.predict_proba(paths), abs=1e-6)
+
+
+def test_warnings_point_at_the_users_line(frames):
+    """Issue 19, 12: a preprocessing warning names the caller's file and line, not the package's."""
+    from sunpy_jets.inputs import prepare_sequence
+
+    small = [_remap(m, data=m.data[:64, :64]) for m in frames]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepare_sequence(small, CONFIG)  # this line
+    padded = [w for w in caught if "padded" in str(w.message)]
+    assert padded and padded[0].filename == __file__
+
+
+def test_one_switch_turns_progress_bars_off(monkeypatch, tmp_path):
+    """Issue 19, 12: SUNPY_JETS_PROGRESS=0 or sunpy_jets.settings.progress turns every bar off; an argument wins."""
+    import sunpy_jets.settings as settings
+
+    monkeypatch.setenv("SUNPY_JETS_PROGRESS", "0")
+    assert JetClassifier(CONFIG, device="cpu").progress is False
+    assert JetClassifier(CONFIG, device="cpu", progress=True).progress is True
+    monkeypatch.delenv("SUNPY_JETS_PROGRESS")
+    assert JetClassifier(CONFIG, device="cpu").progress is True
+    monkeypatch.setattr(settings, "progress", False)
+    assert JetClassifier(CONFIG, device="cpu").progress is False
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        build_cache([], tmp_path)  # no bar drawn
+    assert "caching" not in err.getvalue()

@@ -93,7 +93,8 @@ def test_detect_requires_an_output_directory():
     with pytest.raises(SystemExit):
         build_parser().parse_args(["detect", "a.fits"])
     args = build_parser().parse_args(["detect", "a.fits", "b.fits", "-o", "out", "--stride", "3", "--method", "crop"])
-    assert args.command == "detect" and args.stride == 3 and args.method == "crop" and args.progress
+    assert args.command == "detect" and args.stride == 3 and args.method == "crop"
+    assert args.progress is None  # the package-wide switch decides (SUNPY_JETS_PROGRESS); --no-progress is False
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--institute", help="frm_institute of the HEK records (your institute)")
     parser.add_argument("--contact", help="frm_contact of the HEK records (your e-mail)")
     parser.add_argument("--test", action="store_true", help="mark the VOEvents as a trial run (event_testflag)")
-    parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", default=None,
+                        help="hide progress bars (also: SUNPY_JETS_PROGRESS=0)")
     parser.add_argument("--model-card", action="store_true", help="also print a summary of the model card")
     return parser
 

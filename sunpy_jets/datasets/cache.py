@@ -38,6 +38,7 @@ from astropy.table import QTable
 from astropy.time import Time
 
 from .._atomic import atomic_path, atomic_write_text
+from ..settings import show_progress
 from .._paths import ATOMIC_RESERVE, check_file_name, check_output_dir
 from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from ..model.config import JetModelConfig
@@ -450,7 +451,7 @@ def _build_entry(cache_dir, label_id, item, config, overwrite, dtype):
 
 
 def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=False, dtype="float32",
-                progress=True):  # fmt: skip
+                progress=None):  # fmt: skip
     """
     Preprocess sequences with `~sunpy_jets.inputs.prepare_sequence` and cache them.
 
@@ -475,8 +476,8 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
         Rebuild entries that are already valid.
     dtype : {"float32", "float16"}
         Storage type of the arrays.
-    progress : bool
-        Show a progress bar.
+    progress : bool, optional
+        Show a progress bar (default: the package-wide switch, `sunpy_jets.settings.show_progress`).
 
     Returns
     -------
@@ -496,6 +497,7 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
     0
     """
     config = _check_config(config)
+    progress = show_progress(progress)
     if isinstance(source, QTable):
         if download_dir is None:
             raise InputError("building a cache from a manifest needs download_dir= (where download() put the files)")

@@ -30,6 +30,7 @@ from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
 from ..exceptions import InputError, InputTypeError, InputWarning
+from ..settings import warn_user
 from ._cadence import FOV_TOLERANCE, SCALE_TOLERANCE, CadenceGrid
 from ._checks import exposure_divisor, frame_coordinate
 from ._notes import preprocessing_notes
@@ -56,7 +57,7 @@ MIN_FIELD_DIVISOR = 8
 
 
 def _warn(message):
-    warnings.warn(message, InputWarning, stacklevel=3)
+    warn_user(message, InputWarning)  # points at the user's line, however deep the call
 
 
 def check_angle(value, name: str, *, allow_pair: bool = False) -> u.Quantity:

@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .._paths import check_output_dir
+from ..settings import show_progress
 from ..exceptions import DownloadError, InputError, InputTypeError, WeightsError
 from .weights import CARD_NAME, sha256sum
 
@@ -180,7 +181,7 @@ def _unpack(archive: Path, destination: Path) -> None:
         raise WeightsError(f"the archive holds no {CARD_NAME}; it must hold a directory written by JetClassifier.save")
 
 
-def fetch_weights(url, *, sha256, cache_dir=None, progress=True) -> Path:
+def fetch_weights(url, *, sha256, cache_dir=None, progress=None) -> Path:
     """
     Download a model archive (once), check it and unpack it into the cache; return the model directory.
 
@@ -218,6 +219,7 @@ def fetch_weights(url, *, sha256, cache_dir=None, progress=True) -> Path:
     sunpy_jets.exceptions.InputError: sha256 must be a 64-character hexadecimal SHA-256 digest, not 'abc'
     """
     sha256 = _check_sha256(sha256)
+    progress = show_progress(progress)
     if not isinstance(url, str) or urlsplit(url).scheme not in ("https", "http"):
         raise InputError(f"url must be an https:// URL, not {url!r}")
     name = _archive_name(url)
@@ -251,7 +253,7 @@ def fetch_weights(url, *, sha256, cache_dir=None, progress=True) -> Path:
 
 
 @contextlib.contextmanager
-def pretrained_directory(source=None, *, sha256=None, cache_dir=None, progress=True):
+def pretrained_directory(source=None, *, sha256=None, cache_dir=None, progress=None):
     """
     The model directory of a pretrained source, and the weights checksum it must have.
 

@@ -125,9 +125,11 @@ class ModelCard:
             f"  threshold: {self.threshold:.3g}",
         ]
         data = self.training.get("data") if isinstance(self.training, dict) else None
-        if isinstance(data, dict) and "n_train" in data:
-            source = str(data.get("source", "")).split(",")[0].split(" (")[0]
-            lines.append(f"  trained on: {data['n_train']} sequences" + (f" ({source})" if source else "")
+        if isinstance(data, dict) and ("n_train" in data or "source" in data):
+            source = " ".join(str(data.get("source", "")).split(",")[0].split(" (")[0].split())[:80]
+            count = f"{data['n_train']} sequences" if "n_train" in data else ""
+            where = ", ".join(x for x in (count, source) if x)
+            lines.append(f"  trained on: {where}"
                          + (f", validated on {data['n_validation']}" if "n_validation" in data else ""))  # fmt: skip
         for name, scores in self.metrics.items():
             if not isinstance(scores, dict):

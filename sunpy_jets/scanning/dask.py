@@ -25,7 +25,6 @@ How the work is split, so that the result does not depend on it:
 """
 
 import hashlib
-import logging
 import os
 import warnings
 from dataclasses import dataclass
@@ -41,17 +40,19 @@ import astropy.units as u
 from astropy.table import QTable, vstack
 from astropy.time import Time
 
+from sunpy import log  # sunpy's logger, as the rest of the ecosystem logs
+
 from ..events.detection import events_from_windows
 from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from ..inputs._cadence import grid_emitters
 from ..inputs._checks import SequenceChecker
 from ..inputs._files import expand_path_argument, header_time, read_fits
 from ..inputs._notes import preprocessing_notes
+from ..settings import show_progress
 from .tiling import DEFAULT_MAX_RADIUS
 
 __all__ = ["scan_files", "DistributedScanResult", "DEFAULT_CHUNK_SIZE"]
 
-log = logging.getLogger(__name__)
 
 #: Window starts (model frames) per task by default: 4 h at 24 s, so the window shared with the next
 #: chunk (29 frames by default) costs about 5 % more encoding.
@@ -288,7 +289,7 @@ def _payload(clf):
 def scan_files(
     files, classifier, *, client=None, chunk_size=DEFAULT_CHUNK_SIZE, stride=1, threshold=None, low_threshold=None,
     min_windows=1, merge_gap=0 * u.s, center=None, width=None, tiles=None, overlap=0.5, method="pool",
-    max_radius=DEFAULT_MAX_RADIUS, retries=2, progress=True,
+    max_radius=DEFAULT_MAX_RADIUS, retries=2, progress=None,
 ) -> DistributedScanResult:  # fmt: skip
     """
     Scan many FITS files on a Dask cluster and merge the windows into jet events.
@@ -320,7 +321,8 @@ def scan_files(
     retries : int
         Times Dask runs a task again after its worker died.
     progress : bool
-        Show a progress bar over the tasks and print the dashboard's address.
+        Show a progress bar over the tasks and print the dashboard's address (default: the package-wide
+        switch, `sunpy_jets.settings.show_progress`).
 
     Returns
     -------
@@ -365,6 +367,7 @@ def scan_files(
     cluster = None
     if client is None:
         client, cluster = _default_client()
+    progress = show_progress(progress)
     try:
         if progress:
             tqdm.write(f"sunpy_jets: Dask dashboard at {client.dashboard_link}")
