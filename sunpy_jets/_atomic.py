@@ -19,7 +19,7 @@ from ._paths import ATOMIC_RESERVE, check_file_name, check_output_file
 from .exceptions import InputError
 
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_directory", "recover_directory",
-           "MANIFEST"]
+           "check_replaceable", "MANIFEST"]
 
 #: Written last into a folder written by `atomic_directory`: the files of the set, with sizes and SHA-256.
 MANIFEST = "manifest.json"
