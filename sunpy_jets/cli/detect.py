@@ -1,7 +1,6 @@
 """``sunpy-jets detect``: jet events in a long observation, written as VOEvent XML, HEK JSON and a summary plot."""
 
 import argparse
-from pathlib import Path
 
 __all__ = ["add_parser", "run"]
 

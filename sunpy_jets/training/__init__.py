@@ -10,7 +10,8 @@ Examples
 """
 
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from .loop import TrainingHistory, fit
+from .history import TrainingHistory
+from .loop import fit
 from .metrics import (
     LIMB_RADIUS,
     classification_metrics,
