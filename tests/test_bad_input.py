@@ -992,3 +992,18 @@ def test_one_switch_turns_progress_bars_off(monkeypatch, tmp_path):
     with contextlib.redirect_stderr(err):
         build_cache([], tmp_path)  # no bar drawn
     assert "caching" not in err.getvalue()
+
+
+def test_one_warning_per_call_lists_every_change(frames):
+    """Issue 19, 12: padding, filled pixels and resampling in one call give one warning, not three."""
+    from sunpy_jets.inputs import prepare_sequence
+
+    changed = [_remap(m, data=np.where(np.arange(64 * 64).reshape(64, 64) == 7, np.nan, m.data[:64, :64]))
+               for m in frames]  # fmt: skip
+    changed = [_at(m, s) for m, s in zip(changed, (0, 10, -9, 11, -10, 0))]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepare_sequence(changed, CONFIG)
+    ours = [str(w.message) for w in caught if issubclass(w.category, InputWarning)]
+    assert len(ours) == 1, ours
+    assert "padded" in ours[0] and "NaN or infinite pixels" in ours[0] and "resampled" in ours[0]

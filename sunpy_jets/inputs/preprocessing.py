@@ -399,8 +399,8 @@ def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None,
     Warns
     -----
     `~sunpy_jets.exceptions.InputWarning`
-        When the field of view was padded, frames were interpolated in time, missing pixels were
-        filled, or the sequence is shorter than the model's window.
+        Once per call, listing every change: the field of view was padded, frames were interpolated
+        in time, missing pixels were filled, or the sequence is shorter than the model's window.
 
     Examples
     --------
@@ -432,19 +432,21 @@ def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None,
     check_gaps(times, window)
     pre = FramePreprocessor(maps[0], config, center=center, width=width)
     stack = np.stack([pre(m) for m in maps])
-    for note in preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing):
-        _warn(note)
+    notes = preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing)
     resampled, grid = resample_time(stack, times, config.cadence, max_gap=window)
     if resampled is not stack:
         dt = np.diff((times - times[0]).to_value(u.s))
-        _warn(
+        notes.append(
             f"the frames (median spacing {np.median(dt):.1f} s, longest gap {dt.max():.1f} s) were resampled to the "
             f"model's {config.cadence:.0f} cadence by linear interpolation"
         )
     if len(grid) < config.n_frames:
-        _warn(
+        notes.append(
             f"the sequence spans {len(grid)} frames at {config.cadence:.0f}, fewer than the model's window of "
             f"{config.n_frames}; it is classified as it is"
         )
+    if notes:
+        # One warning per call, summarising every change, rather than one warning per change.
+        _warn(notes[0] if len(notes) == 1 else "the input was changed: " + "; ".join(notes))
     frames = torch.from_numpy(standardize(resampled, config))[:, None]
     return PreparedSequence(frames=frames, times=grid, center=pre.center, extent=pre.extent, pixel_scale=pre.pixel_scale)
