@@ -25,7 +25,7 @@ from .._atomic import atomic_write_text
 from .._validation import as_quantity
 from ..exceptions import InputError, InputTypeError
 from ._coverage import Coverage
-from ._files import header_time, list_candidates, quarantine
+from ._files import QUARANTINE_FOLDER, header_time, list_candidates, quarantine
 from ._products import check_hook, run_hook, write_event
 from ._stream import Stream
 from .state import WatchState
@@ -365,14 +365,18 @@ class Watcher:
         return {
             "updated": Time.now().isot, "pid": os.getpid(), "directory": str(self.directory),
             "frames_seen": self.counters["frames_seen"], "frames_scanned": self.counters["frames_scanned"],
-            "files_pending": len(self.pending), "files_quarantined": self.counters["files_quarantined"],
+            "files_pending": len(self.pending), "files_quarantined": self._n_on_disk(QUARANTINE_FOLDER, "*.reason.txt"),
             "newest_file_time": self.newest.isot if self.newest is not None else None,
             "last_scanned_time": self.frontier.isot if self.frontier is not None else None,
-            "lag_s": lag, "events_emitted": self.counters["events_emitted"], "last_event": self.last_event,
+            "lag_s": lag, "events_emitted": self._n_on_disk("events", "*"), "last_event": self.last_event,
             "gaps": self.counters["gaps"], "windows_kept": self.stream.n_windows_kept,
             "rss_mib": round(_rss_mib(), 1), "state_generation": self.state.generation,
             "state_bytes": sum(p.stat().st_size for p in self.state.directory.glob("*") if p.is_file()),
         }  # fmt: skip
+
+    def _n_on_disk(self, folder, pattern):
+        # Counted on disk: what was written just before a kill is there, though not in the saved counters.
+        return sum(1 for p in (self.output / folder).glob(pattern) if not p.name.startswith("."))
 
     def write_status(self, **extra):
         """Write `status` (and ``extra``) to ``output/status.json`` and the coverage to ``coverage.json``."""
@@ -422,7 +426,7 @@ class Watcher:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.write_status(stopped=True)
-            log.info(f"watch: stopped ({self.counters['events_emitted']} event(s) written)")
+            log.info(f"watch: stopped ({self.status()['events_emitted']} event(s) written in all)")
 
     def close(self):
         """Release the state's lock (the state itself is saved after every step)."""
