@@ -581,7 +581,7 @@ def evaluate_dynamic(scorer, realdata, box_step, n_inject, seed, log):
                 else:
                     padded = None
                 span = (seq[-1].date - seq[0].date).to_value(u.s)
-                frames = min(WINDOW, int(round(span / scorer.clf.config.cadence.to_value(u.s))) + 1)
+                frames = min(WINDOW, int(span / scorer.clf.config.cadence.to_value(u.s) + 0.1) + 1)  # the package's grid
                 for w, prob in enumerate(as_is):
                     samples.append({"scene": scene, "domain": domain, "window": w, "box": b, "frames": frames,
                                     "p": float(prob), "p_padded": None if padded is None else float(padded[w])})  # fmt: skip
@@ -923,7 +923,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", help="model directory written by JetClassifier.save (default: the bundled weights)")
     parser.add_argument("--realdata", default=str(REALDATA), help="the shared realdata folder")
-    parser.add_argument("--out", default=None, help="JSON report (default: scripts/results/real_data_<weights>.json)")
+    parser.add_argument("--out", default=None,
+                        help="JSON report (default: scripts/results/real_data_<weights>_<sha256[:8]>.json)")  # fmt: skip
     parser.add_argument("--box-step", type=float, default=100.0, help="grid step of the 300 arcsec boxes (arcsec)")
     parser.add_argument("--n-static", type=int, default=0, help="static crops per full-disk frame (0: all)")
     parser.add_argument("--n-inject", type=int, default=60, help="injected jets (half static crops, half jipparchus)")
@@ -1030,7 +1031,8 @@ def main(argv=None):
     # On an otherwise idle machine the wall time is about the CPU time over the number of processes.
     report["cpu_seconds"] = round(cpu, 1)
     report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    out = Path(args.out) if args.out else REPO / "scripts" / "results" / f"real_data_{weights_name}.json"
+    sha = (getattr(clf.card, "sha256", None) or "unknown")[:8]
+    out = Path(args.out) if args.out else REPO / "scripts" / "results" / f"real_data_{weights_name}_{sha}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=1, default=lambda o: o.item() if hasattr(o, "item") else str(o)) + "\n")
