@@ -93,6 +93,10 @@ def test_demo_sequences_are_reproducible():
     assert a["synthetic_jet"].maps[0].data.shape == (32, 32)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 17: the realistic-scene weights do not find the procedural demo jet (held-out synthetic F1 0.713)",
+)
 def test_cli_demo_with_default_weights(tmp_path, capsys):
     assert main(["demo", "--output", str(tmp_path), "--device", "cpu", "--no-progress"]) == 0
     out = capsys.readouterr().out

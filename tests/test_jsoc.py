@@ -18,7 +18,7 @@ from sunpy_jets.datasets import (
     read_nonjet_positions,
     resolve_jsoc_email,
 )
-from sunpy_jets.datasets import jsoc as jsoc_module
+from sunpy_jets.datasets import downloads as jsoc_module
 from sunpy_jets.exceptions import DownloadError, InputError, InputTypeError
 from sunpy_jets.model import JetModelConfig
 

@@ -103,7 +103,12 @@ def default_classifier():
     return JetClassifier.from_pretrained(device="cpu", progress=False)
 
 
-@pytest.mark.parametrize("seed", [TEST_SEED_BASE, TEST_SEED_BASE + 2])
+# The weights of issue 17 were trained on real-background scenes; they miss some jets of the older procedural
+# generator (held-out synthetic F1 0.713, docs/guide/model.rst). Strict: a retraining that finds it again must say so.
+_OLD_GENERATOR_MISS = pytest.mark.xfail(strict=True, reason="issue 17: realistic-scene weights miss this procedural jet")
+
+
+@pytest.mark.parametrize("seed", [TEST_SEED_BASE, pytest.param(TEST_SEED_BASE + 2, marks=_OLD_GENERATOR_MISS)])
 def test_default_weights_see_a_jet(default_classifier, seed):
     seq = make_sequence(kind="jet", seed=seed, shape=(166, 166), scale=1.8 * u.arcsec / u.pix)
     assert seq.label

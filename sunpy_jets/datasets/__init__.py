@@ -45,12 +45,12 @@ from .jsoc import (
     JSOC_EMAIL_ENV,
     build_manifest,
     completed_files,
-    download,
     jsoc_query,
     manifest_query,
     resolve_jsoc_email,
     sequence_directory,
 )
+from .downloads import JSOC_URL_ENV, download
 
 __all__ = [
     "SolarJetHunterCatalogue",
@@ -62,6 +62,7 @@ __all__ = [
     "build_manifest",
     "completed_files",
     "download",
+    "JSOC_URL_ENV",
     "jsoc_query",
     "manifest_query",
     "resolve_jsoc_email",
