@@ -25,7 +25,14 @@ from astropy.time import Time
 from sunpy.coordinates import Helioprojective
 
 from ..exceptions import HEKFormatError, HEKFormatWarning, InputError
-from ._columns import PROPERTY_COLUMNS, SKELETON_FIELDS, plain_value, property_from_record, property_records
+from ._columns import (
+    PROPERTY_COLUMNS,
+    SKELETON_FIELDS,
+    plain_value,
+    property_from_record,
+    property_records,
+    spine_points,
+)
 from .hek import ARCHIVIST_FIELDS, format_hek_time, normalize_hek_record
 from ..version import version as _package_version
 
@@ -186,10 +193,17 @@ def hektable_from_records(records):
 
     for record in records:
         record.setdefault("event_coord3", None)  # sunpy's coordinate parser expects the column
+        chain = record.get("skel_chaincode")
+        if chain and not str(chain).startswith("POLYGON"):
+            # sunpy parses chain codes as the HEK's WKT polygons, not our "x1,y1,x2,y2" spine text
+            tx, ty = spine_points(chain)
+            record["skel_chaincode"] = "POLYGON((" + ",".join(f"{x:.2f} {y:.2f}" for x, y in zip(tx, ty)) + "))"
     if not records:
         return HEKTable._from_search(Table())
     # A column must not mix None with numbers; HEK tables mask missing values.
-    table = Table(rows=[[record[key] for key in records[0]] for record in records], names=list(records[0]))
+    # Records differ in the fields they fill (jet properties are left out where none was measured).
+    names = list(dict.fromkeys(key for record in records for key in record))
+    table = Table(rows=[[record.get(key) for key in names] for record in records], names=names)
     for name in table.colnames:
         column = table[name]
         if column.dtype == object:
