@@ -121,6 +121,8 @@ class Scanner:
     def __init__(self, clf, first_map, *, stride, center, width, tiles, overlap, method, max_radius):
         config = clf.config
         self.config = config
+        #: How the scan reports a gap or a short run: an InputWarning to the caller; a service may log instead.
+        self.report = warn
         self.model = clf.model.eval()
         self.device = clf.device
         self.n = config.n_frames
@@ -188,7 +190,7 @@ class Scanner:
         new_run, gap, out = self.resampler.push(t, frame)
         if gap is not None:
             self.end_run(final=False)
-            warn(
+            self.report(
                 f"the {(gap[1] - gap[0]) / 60:.1f} min gap after {(self.t_ref + gap[0] * u.s).isot} is longer than a "
                 "window; the scan goes on with a new run of windows after it"
             )
@@ -203,7 +205,7 @@ class Scanner:
         if 0 < self.run_count < self.n:
             if final and self.n_windows == 0:
                 # The whole input is shorter than a window: classify it as it is, like predict_proba.
-                warn(
+                self.report(
                     f"the sequence spans {self.run_count} frames at {self.config.cadence:.0f}, fewer than the model's "
                     f"window of {self.n}; it is classified as it is"
                 )

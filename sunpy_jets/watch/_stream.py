@@ -20,7 +20,7 @@ from sunpy import log
 from sunpy.util import MetaDict
 
 from ..events.detection import events_from_windows
-from ..exceptions import InputError, InputWarning
+from ..exceptions import InputError
 from ..inputs._checks import SequenceChecker
 from ..inputs._files import read_fits
 from ..scanning._engine import Scanner, check_options, in_background
@@ -102,6 +102,8 @@ class Stream:
 
     def _start(self, m):
         self.scanner = Scanner(self.clf, m, **self.scan_options)
+        # The watcher reports gaps itself (coverage file, log); global warning filters are not thread-safe.
+        self.scanner.report = lambda message, *args, **kwargs: log.debug(f"watch: {message}")
         meta = json.loads(json.dumps(dict(m.meta), default=str))
         self.first = {"meta": meta, "shape": list(m.data.shape)}
 
@@ -155,11 +157,7 @@ class Stream:
         gap = None
         if prev is not None and t - prev[0] > scanner.resampler.max_gap:
             gap = (scanner.t_ref + prev[0] * u.s, m.date)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", InputWarning)
-            scanner.push(t, frame)
-        for w in caught:
-            log.debug(f"watch: {w.message}")
+        scanner.push(t, frame)
         return gap
 
     # --- events ----------------------------------------------------------------------------------------------
