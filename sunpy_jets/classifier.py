@@ -422,8 +422,9 @@ class JetClassifier:
 
         Returns
         -------
-        `~astropy.table.QTable`
-            ``start_time``, ``end_time``, ``probability``, ``centroid`` and, when tiled, the tile columns.
+        `~sunpy_jets.scanning.ScanTable`
+            ``start_time``, ``end_time``, ``probability``, ``centroid`` and, when tiled, the tile columns; a
+            `~astropy.table.QTable` that ``write("windows.ecsv")`` and ``ScanTable.read`` round-trip.
 
         Examples
         --------

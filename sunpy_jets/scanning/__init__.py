@@ -9,6 +9,7 @@ grid (`~sunpy_jets.scanning.tiling`); many files are scanned in parallel with Da
 
 from .dask import DEFAULT_CHUNK_SIZE, DistributedScanResult, scan_files
 from .engine import METHODS, detect, events_from_scan, provenance, scan
+from .table import ScanTable
 from .tiling import DEFAULT_MAX_RADIUS, POOL_TOLERANCE, TileGrid, crop_tiles, make_tile_grid, pool_tiles
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "events_from_scan",
     "provenance",
     "METHODS",
+    "ScanTable",
     "scan_files",
     "DistributedScanResult",
     "DEFAULT_CHUNK_SIZE",

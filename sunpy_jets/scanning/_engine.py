@@ -17,13 +17,13 @@ import torch
 
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable
 
 from ..exceptions import InputError, InputTypeError, InputWarning
 from ..inputs import FramePreprocessor, standardize
 from ..inputs._cadence import FOV_TOLERANCE, CadenceGrid
 from ._geometry import GridGeometry
 from ._windows import classify_windows, window_inputs
+from .table import ScanTable
 from .tiling import TileGrid, crop_tiles, make_tile_grid, pool_tiles
 
 __all__ = ["METHODS", "Scanner", "in_background", "check_options", "single_tile", "warn", "check_int"]
@@ -293,7 +293,7 @@ class Scanner:
             cen = np.zeros((0, 2))
         start_time = self.t_ref + np.repeat(start, nt) * u.s
         end_time = self.t_ref + np.repeat(end, nt) * u.s
-        table = QTable({"start_time": start_time, "end_time": end_time, "probability": 1.0 / (1.0 + np.exp(-logit))})
+        table = ScanTable({"start_time": start_time, "end_time": end_time, "probability": 1.0 / (1.0 + np.exp(-logit))})
         frame = grid.centers.frame
         if self.tiled:
             index = np.tile(np.arange(nt), len(start))

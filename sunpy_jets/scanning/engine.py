@@ -36,12 +36,13 @@ from ..inputs._checks import frame_coordinate
 from ..inputs._notes import preprocessing_notes
 from ..inputs.maps import MIN_FRAMES, count_frames, iter_maps
 from ._engine import METHODS, Scanner, check_options, in_background, warn
+from .table import ScanTable
 from .tiling import DEFAULT_MAX_RADIUS
 
 __all__ = ["scan", "detect", "events_from_scan", "provenance", "METHODS"]
 
 def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.5, method="pool",
-         max_radius=DEFAULT_MAX_RADIUS, progress=None) -> QTable:
+         max_radius=DEFAULT_MAX_RADIUS, progress=None) -> ScanTable:
     """
     Jet probability of every sliding window (and every tile) of an observation of any length.
 
@@ -72,14 +73,16 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
 
     Returns
     -------
-    `~astropy.table.QTable`
+    `~sunpy_jets.scanning.ScanTable`
         One row per window (and tile): ``start_time`` and ``end_time`` (`~astropy.time.Time`, first
         and last frame of the window), ``probability``, ``centroid`` (helioprojective
         `~astropy.coordinates.SkyCoord` of the brightness change between the window's first and last
         frame, NaN where nothing changed), ``change`` (the brightness change the centroid weighs, summed
         over the tile in standardised units × model pixels; 0 where nothing changed) and, when tiled,
         ``tile`` (index in the full grid), ``tile_center``, ``tile_width``, ``tile_height``. ``meta`` holds the scan's settings and the
-        cutout's ``center`` and ``extent``.
+        cutout's ``center`` and ``extent``
+        (also the table's `~sunpy_jets.scanning.ScanTable.center` and ``extent``); ``write("windows.ecsv")``
+        and `~sunpy_jets.scanning.ScanTable.read` round-trip it.
 
     Raises
     ------
