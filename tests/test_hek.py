@@ -206,3 +206,13 @@ def test_normalize_rejects_bad_records():
         normalize_hek_record({**record, "event_starttime": "yesterday"})
     with pytest.raises(HEKFormatError, match="obs_wavelunit"):
         normalize_hek_record({**record, "obs_wavelunit": "parsec per kg"})
+
+
+@pytest.mark.parametrize("reader", ["read", "from_hek", "load_hek_records"])
+def test_deeply_nested_hek_json_is_refused(tmp_path, reader):
+    """Issue 20, item 12: JSON nested thousands deep is a HEKFormatError, not a RecursionError."""
+    path = tmp_path / "deep.json"
+    path.write_text('{"result": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    function = load_hek_records if reader == "load_hek_records" else getattr(JetEvents, reader)
+    with pytest.raises(HEKFormatError, match="nested too deeply"):
+        function(path)

@@ -5,7 +5,7 @@ import astropy.units as u
 from astropy.time import Time
 
 from sunpy_jets.events import JetEvents
-from sunpy_jets.exceptions import FileFormatError, HEKFormatError
+from sunpy_jets.exceptions import FileFormatError, HEKFormatError, InputError
 from sunpy_jets.events import ARCHIVIST_FIELDS, hek_event_fields, validate_hek_record
 from sunpy_jets.events import read_voevent, voevent_bytes, write_voevent
 
@@ -99,3 +99,16 @@ def test_read_voevent_refuses_non_numbers_and_non_voevents(tmp_path):
     other.write_text("<?xml version='1.0'?><catalog><book/></catalog>", encoding="utf-8")
     with pytest.raises(FileFormatError, match="not a VOEvent"):
         read_voevent(other)
+
+
+def test_to_voevent_checks_the_folder_before_writing(tmp_path):
+    """Issue 20: a folder that cannot be written is refused before any file of the export is written."""
+    events = JetEvents.from_columns(start=Time(["2011-01-20T09:00", "2011-01-20T10:00"]),
+                                    end=Time(["2011-01-20T09:12", "2011-01-20T10:12"]), probability=[0.9, 0.8],
+                                    tx=[-245, 100] * u.arcsec, ty=[-1003, 0] * u.arcsec, width=300 * u.arcsec)
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    for folder in (blocker, blocker / "voevents"):
+        with pytest.raises(InputError, match="VOEvent folder"):
+            events.to_voevent(folder, frm_contact="me@example.org")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

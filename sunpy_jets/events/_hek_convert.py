@@ -412,8 +412,8 @@ def read_stored_block(path):
         content = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(content, dict) and isinstance(content.get(_META_KEY), dict):
             stored = content[_META_KEY]
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError, RecursionError):
+        pass  # not our JSON: load_hek_records reads the file again and says what is wrong with it
     if not stored:
         return None
     meta, columns = stored.get("meta", {}), stored.get("columns", {})

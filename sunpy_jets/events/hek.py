@@ -24,6 +24,7 @@ from astropy.table import Table
 from astropy.time import Time
 from astropy.utils.data import get_pkg_data_filename
 
+from .._json import parse_json
 from ..exceptions import FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
 from ._columns import plain_value
 
@@ -237,10 +238,7 @@ def load_hek_records(source):
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise FileFormatError(f"cannot read HEK JSON file {path}: {exc}") from exc
-        try:
-            content = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise HEKFormatError(f"{path} is not JSON ({exc}); give a HEK API response or a list of records") from exc
+        content = parse_json(text, error=HEKFormatError, what=f"the HEK file {path}")
         if isinstance(content, Mapping):
             if "result" not in content:
                 raise HEKFormatError(f"{path} holds a JSON object without a 'result' list; it is not a HEK response")

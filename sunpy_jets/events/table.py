@@ -57,6 +57,7 @@ from ._hek_convert import (
     table_from_records,
 )
 from .._atomic import atomic_write_text
+from .._paths import check_output_dir
 from ..exceptions import HEKFormatError, InputError, InputTypeError
 from .hek import load_hek_records
 from ..version import version as _package_version
@@ -366,9 +367,11 @@ class JetEvents(QTable):
         """
         from .voevent import write_voevent
 
-        directory = Path(directory)
+        # a folder that cannot be written fails here, before any file of this export exists, not halfway
+        directory = check_output_dir(directory, "the VOEvent folder")
+        records = self.to_hek(**kwargs)
         directory.mkdir(parents=True, exist_ok=True)
-        return [write_voevent(record, directory) for record in self.to_hek(**kwargs)]
+        return [write_voevent(record, directory) for record in records]
 
     # --- JSON files -----------------------------------------------------------------------------------------
     def write(self, path, *args, format=None, overwrite=None, **kwargs):

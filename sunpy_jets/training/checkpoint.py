@@ -162,7 +162,7 @@ def load_checkpoint(directory) -> dict | None:
         raise TrainingError(f"{path} was written by a newer sunpy_jets (version {version}); upgrade")
     try:
         state["meta"] = json.loads(state.get("meta"))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise TrainingError(f"the metadata of the checkpoint {path} is damaged ({exc}); delete it to start afresh") from exc
     if not isinstance(state["meta"], dict):
         raise TrainingError(f"the metadata of the checkpoint {path} is not a JSON object; delete it to start afresh")
