@@ -10,7 +10,7 @@ probabilities), `sunpy_jets.events` (windows → jet events → HEK records). ``
 on first use, so that ``import sunpy_jets.events`` or ``sunpy_jets.datasets`` needs no PyTorch.
 """
 
-from . import _moved
+from . import _lazy, _moved
 from .exceptions import InputError, InputTypeError, InputWarning, SunpyJetsError, SunpyJetsWarning
 from .model.config import JetModelConfig
 from .version import version as __version__
@@ -29,14 +29,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    # The classifier needs torch; it is imported when first asked for (PEP 562).
-    if name == "JetClassifier":
-        from .classifier import JetClassifier
-
-        return JetClassifier
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | {"JetClassifier"})
+# The classifier needs torch: imported when first asked for.
+_LAZY = {"JetClassifier": "classifier"}
+__getattr__, __dir__ = _lazy.lazy_attributes(__name__, _LAZY)

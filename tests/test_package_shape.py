@@ -31,9 +31,20 @@ def _modules():
 MODULES = _modules()
 
 
+def _lazy_names(path):
+    """The ``_LAZY`` table of a package (name -> submodule imported on first use; sunpy_jets/_lazy.py), or {}."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["_LAZY"]:
+            return ast.literal_eval(node.value)
+    return {}
+
+
 def _imports(name, path, is_package):
     """(target module, imported name, is relative) of every import of the package's own modules."""
     base = name.split(".") if is_package else name.split(".")[:-1]
+    # A name imported on first use is an import of its submodule all the same.
+    for imported, module in _lazy_names(path).items():
+        yield f"{name}.{module}", imported, True
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             if node.level:
@@ -117,15 +128,32 @@ def test_works_without_torch(code):
     ).stdout.split()
 
 
+LAZY = {name: _lazy_names(path) for name, (path, is_package) in MODULES.items() if is_package and _lazy_names(path)}
+
+
+def test_every_lazy_name_loads_from_its_submodule():
+    import importlib
+
+    assert set(LAZY) >= {"sunpy_jets", "sunpy_jets.model", "sunpy_jets.datasets", "sunpy_jets.synthetic"}
+    for package, names in LAZY.items():
+        module = importlib.import_module(package)
+        assert set(names) <= set(dir(module)) and set(names) <= set(module.__all__), package
+        for name, submodule in names.items():
+            assert f"{package}.{submodule}" in MODULES, f"{package}._LAZY names a missing module {submodule}"
+            assert getattr(module, name) is getattr(importlib.import_module(f"{package}.{submodule}"), name)
+
+
 def test_torch_names_load_on_first_use():
     from sunpy_jets import JetClassifier
     from sunpy_jets.datasets import TensorJetDataset
     from sunpy_jets.model import JetRCNN
+    import sunpy_jets.synthetic
 
     assert JetClassifier.__module__ == "sunpy_jets.classifier"
     assert {JetRCNN.__name__, TensorJetDataset.__name__} == {"JetRCNN", "TensorJetDataset"}
-    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        sunpy_jets.model.nothing  # noqa: B018
+    for package in (sunpy_jets, sunpy_jets.model, sunpy_jets.datasets, sunpy_jets.synthetic):
+        with pytest.raises(AttributeError, match=f"module '{package.__name__}' has no attribute 'nothing'"):
+            package.nothing  # noqa: B018
 
 
 MOVED = {

@@ -14,6 +14,7 @@ The path from citizen-science labels to a training set is::
     dataset = JetSequenceDataset(index, train, augment=True, seed=0)
 """
 
+from .. import _lazy
 from .catalogues import SolarJetHunterCatalogue, bad_rows_table, read_nonjet_positions
 from .hek_jets import read_hek_jets
 from .cache import (
@@ -95,16 +96,10 @@ __all__ = [
 
 # The torch datasets need torch: imported on first use (PEP 562), so that catalogues, splits and JSOC
 # manifests work without it.
-_TORCH_NAMES = ("AugmentedDataset", "JetSequenceDataset", "TensorJetDataset", "augment_sequence")
-
-
-def __getattr__(name):
-    if name in _TORCH_NAMES:
-        from . import torch_dataset
-
-        return getattr(torch_dataset, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_TORCH_NAMES))
+_LAZY = {
+    "AugmentedDataset": "torch_dataset",
+    "JetSequenceDataset": "torch_dataset",
+    "TensorJetDataset": "torch_dataset",
+    "augment_sequence": "torch_dataset",
+}
+__getattr__, __dir__ = _lazy.lazy_attributes(__name__, _LAZY)

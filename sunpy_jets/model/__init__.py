@@ -7,8 +7,7 @@ a catalogue or an event table works on a machine without PyTorch. This subpackag
 else of the package but its exceptions, argument checks, output-path checks and atomic writes.
 """
 
-import importlib
-
+from .. import _lazy
 from .config import JetModelConfig
 
 # public name -> the module of this subpackage that defines it (all of them need torch)
@@ -34,11 +33,4 @@ _LAZY = {
 __all__ = ["JetModelConfig", *_LAZY]
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy.lazy_attributes(__name__, _LAZY)

@@ -14,6 +14,7 @@ Examples
 (True, 'AIA', 'float32')
 """
 
+from .. import _lazy
 from .io import aia_filename, write_fits
 from .jets import RANGES, SJH_HEIGHT, JetEvent, JetParameters
 from .negatives import NEGATIVES
@@ -44,12 +45,10 @@ __all__ = [
 ]
 
 # The batch scene sampler needs torch: imported on first use, so that importing this package does not.
-_REALISTIC = ("SceneSampler", "SceneBatch", "JetDistribution", "RenderAugment")
-
-
-def __getattr__(name):
-    if name in _REALISTIC:
-        from . import realistic
-
-        return getattr(realistic, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_LAZY = {
+    "SceneSampler": "realistic",
+    "SceneBatch": "realistic",
+    "JetDistribution": "realistic",
+    "RenderAugment": "realistic",
+}
+__getattr__, __dir__ = _lazy.lazy_attributes(__name__, _LAZY)

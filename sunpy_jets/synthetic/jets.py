@@ -10,7 +10,7 @@ catalogue's distribution (`SJH_HEIGHT`) and spires are at least five times as br
 as jets bright enough for volunteers to box them are.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -276,10 +276,6 @@ class JetEvent:
     @property
     def top_right(self):
         return SkyCoord(self._box[1] * u.arcsec, self._box[3] * u.arcsec, frame=self.base.frame)
-
-    def with_start(self, start_time):
-        """A copy starting at ``start_time``."""
-        return replace(self, start_time=start_time)
 
 
 def _axis(params, base, km_per_arcsec, s):

@@ -13,7 +13,7 @@ from astropy.time import Time
 from sunpy.coordinates import Helioprojective, get_earth, sun
 
 from ..exceptions import InputError, InputTypeError
-from .._validation import as_count, as_probability, as_quantity, as_shape, as_time
+from .._validation import as_count, as_probability, as_quantity, as_rng, as_shape, as_time
 from ._geometry import Field
 from .backgrounds import MapBackground, ProceduralBackground
 from .jets import JetEvent, JetFeature, JetParameters
@@ -129,15 +129,12 @@ class SyntheticFrames:
 
 
 def _root_seed(seed):
-    if isinstance(seed, np.random.Generator):
+    """The `numpy.random.SeedSequence` every random draw of a sequence derives from (frames spawn from it)."""
+    rng = as_rng(seed)  # the package's one seed check
+    if rng is seed:
+        # A caller's generator: draw the root from it, so that threading one generator gives distinct sequences.
         return np.random.SeedSequence(int(seed.integers(2**63)))
-    if isinstance(seed, np.random.SeedSequence) or seed is None:
-        return seed if seed is not None else np.random.SeedSequence()
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        if seed < 0:
-            raise InputError(f"seed must be a non-negative integer, got {seed}")
-        return np.random.SeedSequence(int(seed))
-    raise InputTypeError(f"seed must be None, a non-negative int or a numpy Generator, got {seed!r}")
+    return rng.bit_generator.seed_seq  # SeedSequence(seed) for an int, fresh entropy for None
 
 
 def _random_center(rng, rsun):
