@@ -22,6 +22,7 @@ then ``python scripts/evaluate_default_weights.py --update-card`` to add the tes
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -72,12 +73,18 @@ def _generate(args):
     return i, frames.astype(np.float16), float(seq.label), seq.kind
 
 
+#: Modules of sunpy_jets.synthetic that make_sequence never runs (the realistic scenes): editing them keeps the cache.
+_NOT_MAKE_SEQUENCE = frozenset({"realistic.py", "realframes.py"})
+
+
 def generator_digest():
     """SHA-256 of the generator's source files: a cache made by another version of the generator is remade."""
     import sunpy_jets.synthetic
 
     digest = hashlib.sha256()
     for path in sorted(Path(sunpy_jets.synthetic.__file__).parent.glob("*.py")):
+        if path.name in _NOT_MAKE_SEQUENCE:
+            continue
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -107,11 +114,11 @@ def generate_split(workdir, name, base, n, *, jobs=2, distractors=True, progress
         frames = np.lib.format.open_memmap(frames_path, mode="r+")
     todo = [i for i in range(n) if str(i) not in meta["labels"]]
     started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(jobs) as pool, tqdm(
+    with contextlib.nullcontext(None) if not todo else multiprocessing.get_context("spawn").Pool(jobs) as pool, tqdm(
         total=n, initial=n - len(todo), desc=f"generating {name}", disable=not progress
     ) as bar:
         for k, (i, x, label, kind) in enumerate(
-            pool.imap_unordered(_generate, [(base, i, distractors) for i in todo], chunksize=4)
+            pool.imap_unordered(_generate, [(base, i, distractors) for i in todo], chunksize=4) if todo else ()
         ):
             frames[i] = x
             meta["labels"][str(i)], meta["kinds"][str(i)] = label, kind
@@ -294,8 +301,69 @@ def _batch_frames(config, generator):
     return config.n_frames if float(torch.rand(1, generator=generator)) < 0.5 else 15
 
 
+class ProceduralMix:
+    """
+    Batches of cached ``make_sequence`` scenes (`generate_split`, already standardised) mixed into the realistic ones.
+
+    Training sequence ``i`` of the cache has seed ``TRAIN_SEED_BASE + i`` (even ``i`` a jet, odd ``i`` a negative),
+    the validation ones ``VAL_SEED_BASE + i``: the held-out test seeds (``TEST_SEED_BASE``) are never seen. Each
+    draw takes whole (jet, non-jet) index pairs from a shuffled order, so every batch holds as many jets as not.
+    """
+
+    def __init__(self, workdir, n_train, n_val, *, seed, jobs=1):
+        self.frames, self.labels, _ = generate_split(workdir, "train", TRAIN_SEED_BASE, n_train, jobs=jobs)
+        self.val_frames, self.val_labels, _ = generate_split(workdir, "validation", VAL_SEED_BASE, n_val, jobs=jobs)
+        self.rng = np.random.default_rng([seed, 17])
+        self.order, self.position = self.rng.permutation(len(self.labels) // 2), 0
+
+    def sample(self, n):
+        """``(x (n, T, 1, H, W) float32, labels (n,))``, ``n`` even, flipped and rotated like the realistic ones."""
+        pairs = []
+        while len(pairs) < n // 2:
+            if self.position == len(self.order):
+                self.order, self.position = self.rng.permutation(len(self.labels) // 2), 0
+            pairs.append(int(self.order[self.position]))
+            self.position += 1
+        index = sorted(2 * k + j for k in pairs for j in (0, 1))
+        return torch.from_numpy(np.asarray(self.frames[index], dtype=np.float32)), torch.from_numpy(self.labels[index])
+
+    def state(self):
+        return {"order": self.order.tolist(), "position": self.position, "rng": self.rng.bit_generator.state}
+
+    def restore(self, state):
+        self.order, self.position = np.array(state["order"]), int(state["position"])
+        self.rng.bit_generator.state = state["rng"]
+
+
+def _procedural_pairs(batch_pairs, fraction):
+    """Procedural sequences per step (even) so that they make ``fraction`` of a batch of ``batch_pairs`` realistic pairs."""
+    if fraction <= 0:
+        return 0
+    return max(2, 2 * round(batch_pairs * fraction / (1 - fraction)))
+
+
+def _auc(p, y):
+    order = np.argsort(p, kind="stable")
+    ranks = np.empty(len(p))
+    ranks[order] = np.arange(1, len(p) + 1)
+    n1, n0 = y.sum(), (1 - y).sum()
+    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / max(n1 * n0, 1))
+
+
+def _f1(p, y, threshold):
+    pred = p >= threshold
+    tp = float((pred & (y == 1)).sum())
+    return 2 * tp / max(float(pred.sum() + (y == 1).sum()), 1.0)
+
+
 def train_realistic(args):
-    """Step 2: train on scenes made on the fly; writes the state and a JSON log to ``args.state_out``."""
+    """
+    Step 2: train on scenes made on the fly; writes the state and a JSON log to ``args.state_out``.
+
+    With ``--procedural-fraction`` a share of every batch is cached ``make_sequence`` scenes (`ProceduralMix`;
+    needs astropy and sunpy to generate them). The optimiser, the step and every random state are saved with
+    the weights after each evaluation, and ``--resume`` continues an interrupted run from them.
+    """
     _light_imports()
     import json as _json
     import math as _math
@@ -308,12 +376,22 @@ def train_realistic(args):
 
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     card = _json.loads((Path(args.init) / "config.json").read_text())
     config = JetModelConfig.from_dict(card["config"])
+    threshold = float(card.get("threshold", 0.5))
     model = JetRCNN(config)
     if not args.from_scratch:
         model.load_state_dict(load_file(str(Path(args.init) / card["weights_file"])))
     model.to(device)
+    n_proc = _procedural_pairs(args.batch_pairs, args.procedural_fraction)
+    mix = None
+    if n_proc:
+        t0 = time.perf_counter()
+        mix = ProceduralMix(args.workdir, args.n_procedural, args.n_procedural_val, seed=args.seed, jobs=args.jobs)
+        print(f"procedural cache ready in {time.perf_counter() - t0:.0f} s: {len(mix.labels)} training and "
+              f"{len(mix.val_labels)} validation sequences; {n_proc} per step", flush=True)  # fmt: skip
     shape = {"size": config.image_size, "n_frames": config.n_frames}
     sampler = make_sampler(args.workdir, seed=args.seed, device=device, render_p=args.render_p, **shape)
     val_sampler = make_sampler(args.workdir, seed=10_000, device=device, render_p=0.5, **shape)
@@ -328,81 +406,129 @@ def train_realistic(args):
     loss_fn = torch.nn.BCEWithLogitsLoss()
     amp = dict(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     log = {"args": {k: v for k, v in vars(args).items()}, "history": [], "device": str(device),
-           "torch": torch.__version__, "val_seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+           "torch": torch.__version__, "val_seconds": round(time.perf_counter() - started, 1),
+           "threads": torch.get_num_threads(), "procedural_per_step": n_proc}  # fmt: skip
     if device.type == "cuda":
         log["gpu"] = torch.cuda.get_device_name(0)
+    out = Path(args.state_out)
+    steps, step, elapsed = args.steps, 0, 0.0
+    if args.resume and (out / "resume.pt").exists():
+        # weights_only=False: the file holds numpy random states besides tensors, and is this script's own output.
+        saved = torch.load(out / "resume.pt", map_location="cpu", weights_only=False)
+        model.load_state_dict(load_file(str(out / "state.safetensors")))
+        opt.load_state_dict(saved["optimizer"])
+        # An explicit --steps wins; otherwise the count chosen from the time budget before the interruption.
+        step, elapsed = saved["step"], saved["wall_seconds"]
+        steps = args.steps if args.steps is not None else saved["steps"]
+        log["history"], log["resumed"] = saved["history"], saved.get("resumed", []) + [step]
+        log.update({k: saved[k] for k in ("steps_chosen", "seconds_per_step_first_20") if k in saved})
+        gen.set_state(saved["gen"])
+        sampler.rng.bit_generator.state = saved["sampler_rng"]
+        sampler.generator.set_state(saved["sampler_generator"])
+        if mix is not None and saved.get("mix"):
+            mix.restore(saved["mix"])
+        print(f"resumed from step {step} ({elapsed:.0f} s already spent)", flush=True)
+    started = time.perf_counter() - elapsed
 
+    @torch.no_grad()
     def evaluate():
         model.eval()
         probs, labels, losses = [], [], []
-        with torch.no_grad(), torch.autocast(**amp):
+        with torch.autocast(**amp):
             for x, y in val_x:
                 logits = model(x[:, :, None]).float()
                 losses.append(float(loss_fn(logits, y)))
                 probs.append(torch.sigmoid(logits).cpu())
                 labels.append(y.cpu())
+            p, y = torch.cat(probs).numpy(), torch.cat(labels).numpy()
+            scores = {"val_loss": float(np.mean(losses)), "val_auc": _auc(p, y),
+                      "val_accuracy": float(((p >= 0.5) == (y == 1)).mean())}  # fmt: skip
+            if mix is not None:
+                pp = []
+                for start in range(0, len(mix.val_labels), 8):
+                    x = torch.from_numpy(np.asarray(mix.val_frames[start : start + 8], dtype=np.float32))
+                    pp.append(torch.sigmoid(model(x[:, :, None].to(device)).float()).cpu())
+                pp = torch.cat(pp).numpy()
+                scores.update(procedural_val_auc=_auc(pp, mix.val_labels),
+                              procedural_val_f1=_f1(pp, mix.val_labels, threshold))  # fmt: skip
         model.train()
-        p, y = torch.cat(probs).numpy(), torch.cat(labels).numpy()
-        order = np.argsort(p)
-        ranks = np.empty(len(p))
-        ranks[order] = np.arange(1, len(p) + 1)
-        n1, n0 = y.sum(), (1 - y).sum()
-        auc = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / max(n1 * n0, 1)
-        acc = float(((p >= 0.5) == (y == 1)).mean())
-        return float(np.mean(losses)), float(auc), acc
+        return scores
 
     def save_state(step):
         """Write the state and the log (after every evaluation too, so an interrupted run leaves its last state)."""
-        out = Path(args.state_out)
         out.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(out / "state.safetensors"))
         log["wall_seconds"] = round(time.perf_counter() - started, 1)
-        log["sequences_seen"] = step * 2 * args.batch_pairs
-        (out / "train_log.json").write_text(_json.dumps(log, indent=1))
+        log["sequences_seen"] = step * (2 * args.batch_pairs + n_proc)
+        resume = {"optimizer": opt.state_dict(), "step": step, "steps": steps, "wall_seconds": log["wall_seconds"],
+                  "history": log["history"], "resumed": log.get("resumed", []), "gen": gen.get_state(),
+                  "sampler_rng": sampler.rng.bit_generator.state, "sampler_generator": sampler.generator.get_state(),
+                  "mix": mix.state() if mix is not None else None,
+                  **{k: log[k] for k in ("steps_chosen", "seconds_per_step_first_20") if k in log}}  # fmt: skip
+        torch.save(resume, out / "resume.tmp")
+        (out / "resume.tmp").replace(out / "resume.pt")
+        (out / "train_log.tmp").write_text(_json.dumps(log, indent=1))
+        (out / "train_log.tmp").replace(out / "train_log.json")
 
-    steps = args.steps
-    step, t_train = 0, time.perf_counter()
+    t_train, step0 = time.perf_counter(), step
     model.train()
     running = []
     while True:
-        if steps is None and step == 20:
+        if steps is None and step - step0 == 20 and not args.time_schedule:
             per_step = (time.perf_counter() - t_train) / 20
             steps = max(40, int(args.time_budget / per_step))
             log["steps_chosen"] = steps
             log["seconds_per_step_first_20"] = round(per_step, 3)
             print(f"{per_step:.2f} s/step: {steps} steps in the {args.time_budget} s budget", flush=True)
         total = steps if steps is not None else 10**9
-        if step >= total or time.perf_counter() - started > args.hard_limit:
+        if args.time_schedule:
+            # On a shared CPU the speed changes as other jobs come and go: the schedule follows the clock.
+            progress = (time.perf_counter() - started) / args.time_budget
+            done = progress >= 1.0
+        else:
+            progress, done = step / max(total, 1), step >= total
+        if done or time.perf_counter() - started > args.hard_limit:
             log["stopped_at_step"] = step
             break
-        lr = args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + _math.cos(_math.pi * min(step / max(total, 1), 1.0)))
+        lr = args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + _math.cos(_math.pi * min(progress, 1.0)))
         if step < args.warmup:
             lr = args.lr * (step + 1) / args.warmup
         for group in opt.param_groups:
             group["lr"] = lr
         batch = sampler.sample(args.batch_pairs, n_frames=_batch_frames(config, gen))
-        x = augment_batch(batch.frames, gen)
-        x = _standardize(x, config)[:, :, None]
+        parts = [(_standardize(augment_batch(batch.frames, gen), config), batch.labels.to(device))]
+        if mix is not None:
+            px, py = mix.sample(n_proc)
+            parts.append((augment_batch(px.to(device), gen), py.to(device)))
+        if parts[0][0].shape[1] == config.n_frames:  # one forward pass where the frame counts agree
+            parts = [(torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts]))]
+        n_total = sum(len(y) for _, y in parts)
+        loss = 0.0
         with torch.autocast(**amp):
-            logits = model(x).float()
-        loss = loss_fn(logits, batch.labels)
+            for x, y in parts:
+                logits = model(x[:, :, None]).float()
+                # Sum over the parts, weighted by their share of the batch: every sequence counts the same.
+                loss = loss + loss_fn(logits, y) * (len(y) / n_total)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         running.append(float(loss.detach()))
         step += 1
-        if step % args.eval_every == 0 or step == total:
-            vloss, vauc, vacc = evaluate()
-            entry = {"step": step, "train_loss": float(np.mean(running)), "val_loss": vloss, "val_auc": vauc,
-                     "val_accuracy": vacc, "lr": lr, "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+        if step % args.eval_every == 0 or step == total:  # (a time schedule ends with the save after the loop)
+            entry = {"step": step, "train_loss": float(np.mean(running)), **evaluate(), "lr": lr,
+                     "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
             running = []
             log["history"].append(entry)
             print(_json.dumps(entry), flush=True)
             save_state(step)
+    if step and (not log["history"] or log["history"][-1]["step"] != step):
+        log["history"].append({"step": step, "train_loss": float(np.mean(running)) if running else None, **evaluate(),
+                               "lr": lr, "seconds": round(time.perf_counter() - started, 1)})  # fmt: skip
+        print(_json.dumps(log["history"][-1]), flush=True)
     save_state(step)
-    print(f"saved {Path(args.state_out) / 'state.safetensors'} after {log['wall_seconds']} s, {step} steps", flush=True)
+    print(f"saved {out / 'state.safetensors'} after {log['wall_seconds']} s, {step} steps", flush=True)
     return 0
 
 
@@ -436,12 +562,22 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
         "licence that allows it",
         "generator_sha256": generator_digest(),
         "sequences_seen": log.get("sequences_seen"),
+        **({"procedural_mix": f"{a['procedural_fraction']:g} of each batch ({log.get('procedural_per_step')} sequences "
+            f"per step) drawn from {a['n_procedural']} cached make_sequence scenes, seeds {TRAIN_SEED_BASE} + i "
+            f"(even i jet, odd i kind='negative', a fifth of the jets with a distractor); {a['n_procedural_val']} "
+            f"validation scenes, seeds {VAL_SEED_BASE} + i"} if a.get("procedural_fraction") else {}),
         "command": "python scripts/train_default_weights.py --scenes realistic --prepare-only; "
         "python scripts/train_default_weights.py --scenes realistic --init <previous default> "
         + " ".join(f"--{k.replace('_', '-')} {a[k]}" for k in ("device", "steps", "batch_pairs", "lr", "lr_min",
-                                                               "warmup", "render_p", "seed") if a.get(k) is not None)
+                                                               "warmup", "render_p", "seed", "threads")
+                   if a.get(k) is not None)
+        + (f" --procedural-fraction {a['procedural_fraction']} --n-procedural {a['n_procedural']} --n-procedural-val "
+           f"{a['n_procedural_val']} --jobs {a['jobs']}" if a.get("procedural_fraction") else "")
         + (" --from-scratch" if a.get("from_scratch") else "")
-        + (f" (steps chosen from a {a['time_budget']} s budget: {log.get('steps_chosen')})" if a.get("steps") is None else "")
+        + (f" --time-schedule --time-budget {a['time_budget']} (stopped at step {log.get('stopped_at_step')})"
+           if a.get("time_schedule") else "")
+        + (f" (steps chosen from a {a['time_budget']} s budget: {log.get('steps_chosen')})"
+           if a.get("steps") is None and not a.get("time_schedule") else "")
         + " --state-out STATE; python scripts/train_default_weights.py --scenes realistic --finalize STATE",
         "continued_from": previous,
     }  # fmt: skip
@@ -456,14 +592,17 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
                    "batch_size": 2 * a["batch_pairs"], "steps": log.get("stopped_at_step"), "grad_clip": 5.0,
                    "amp": "bf16" if "cuda" in str(log.get("device")) else "none", "seed": a["seed"],
                    "augment": "flips, 90 degree rotations, smaller fields padded with the median, half the batches "
-                   "made with 15 frames, render augmentation (RenderAugment p=0.5)"},  # fmt: skip
+                   f"made with 15 frames, render augmentation (RenderAugment p={a['render_p']})",
+                   **({"procedural_fraction": a["procedural_fraction"]} if a.get("procedural_fraction") else {})},  # fmt: skip
     }
     clf.threshold = float(threshold if threshold is not None else clf.threshold)
     clf.card = dataclasses.replace(
         clf.card,
         name="sunpy_jets default (synthetic)",  # synthetic jets on real backgrounds; the description says which
         description=(
-            "A JetRCNN trained from scratch (two GPU stages) on realistic synthetic scenes: real AIA 304 A backgrounds (licensed full-disk and "
+            ("A JetRCNN trained from scratch (two GPU stages, then a CPU stage that mixes in make_sequence's procedural scenes) "
+             if a.get("procedural_fraction") else "A JetRCNN trained from scratch (two GPU stages) ")
+            + "on realistic synthetic scenes: real AIA 304 A backgrounds (licensed full-disk and "
             "cutout frames, evolved in time, with AIA-like noise) with and without synthetic jets whose sizes, "
             "speeds and durations follow the Solar Jet Hunter catalogue, hard negatives, and render augmentation. "
             "Never trained on Solar Jet Hunter subject images. See the card's metrics for real-data figures. For science, "
@@ -524,6 +663,14 @@ def realistic_parser(parser):
     parser.add_argument("--threshold", type=float, help="realistic --finalize: the decision threshold to write")
     parser.add_argument("--metrics", help="realistic --finalize: a JSON file of measured figures for the card")
     parser.add_argument("--finalize", help="realistic: folder holding state.safetensors and train_log.json to turn into --output")
+    parser.add_argument("--procedural-fraction", type=float, default=0.0,
+                        help="realistic: share of each batch that is cached make_sequence scenes (0 to 0.9)")
+    parser.add_argument("--n-procedural", type=int, default=800, help="realistic: make_sequence training scenes to cache")
+    parser.add_argument("--n-procedural-val", type=int, default=96, help="realistic: make_sequence validation scenes")
+    parser.add_argument("--threads", type=int, default=0, help="realistic: torch threads (0: torch's default)")
+    parser.add_argument("--time-schedule", action="store_true",
+                        help="realistic: the cosine learning rate follows the clock over --time-budget (a shared CPU)")
+    parser.add_argument("--resume", action="store_true", help="realistic: continue the run saved in --state-out")
     return parser
 
 
@@ -561,6 +708,8 @@ def main(argv=None):
             return finalize_realistic(args, threshold=args.threshold, metrics=metrics)
         if not args.init or not args.state_out:
             parser.error("--scenes realistic trains from --init (a model directory) and writes --state-out")
+        if not 0 <= args.procedural_fraction <= 0.9:
+            parser.error("--procedural-fraction must lie between 0 and 0.9 (the rest of each batch is realistic)")
         return train_realistic(args)
 
     from sunpy_jets import JetClassifier

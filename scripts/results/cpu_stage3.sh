@@ -1,0 +1,11 @@
+#!/bin/bash
+# Stage 3 of the default weights on one CPU thread (see README.md); rerun to resume after a kill.
+set -e
+cd "$(dirname "$0")/../.."
+[ -f /tmp/h17_work/bank.npz ] || python scripts/train_default_weights.py --scenes realistic --prepare-only --workdir /tmp/h17_work
+OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup python scripts/train_default_weights.py --scenes realistic \
+    --init sunpy_jets/data/default --workdir /tmp/h17_work --state-out /tmp/h17_work/stage3 --resume \
+    --device cpu --threads 1 --jobs 1 --seed 17 --batch-pairs 4 --procedural-fraction 0.5 \
+    --n-procedural 500 --n-procedural-val 64 --val-pairs 16 --eval-every 40 --lr 2e-4 --lr-min 1e-5 \
+    --warmup 10 --time-schedule --time-budget 2640 --hard-limit 2880 >> scripts/results/cpu_stage3.log 2>&1 &
+echo $! > /tmp/h17_work/stage3.pid
