@@ -32,15 +32,11 @@ from .zooniverse import (
     SJH_SUBJECT_CADENCE,
     SubjectCalibration,
     SubjectJet,
-    colormap_lut,
-    invert_colormap,
     read_subject_calibration,
     read_subject_render,
-    render_sequence,
-    stretch_forward,
-    stretch_inverse,
     subjects_table,
 )
+from ._render import colormap_lut, invert_colormap, render_sequence, stretch_forward, stretch_inverse
 from .jsoc import (
     AIA_SERIES,
     JSOC_EMAIL_ENV,

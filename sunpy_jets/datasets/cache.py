@@ -22,9 +22,7 @@ only when its sidecar parses, its own and its array's checksums match and its ``
 configuration asked for: a cache built with other preprocessing constants is never mixed in.
 """
 
-import hashlib
 import json
-import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -39,9 +37,20 @@ from astropy.time import Time
 
 from .._atomic import atomic_path, atomic_write_text
 from ..settings import show_progress
-from .._paths import ATOMIC_RESERVE, check_file_name, check_output_dir
+from .._paths import check_output_dir
 from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
-from ..model.config import JetModelConfig
+from ._cache_entry import (
+    CACHE_FORMAT,
+    CACHE_VERSION,
+    PREPROCESSING_FIELDS,
+    check_config,
+    config_hash,
+    entry_paths,
+    file_sha256,
+    load_frames,
+    read_sidecar,
+    sidecar_digest,
+)
 
 __all__ = [
     "CACHE_FORMAT",
@@ -53,71 +62,6 @@ __all__ = [
     "read_cache_index",
     "build_cache",
 ]
-
-CACHE_FORMAT = "sunpy_jets.sequence"
-CACHE_VERSION = 2
-PREPROCESSING_FIELDS = (
-    "n_frames", "image_size", "wavelength_angstrom", "instrument", "cadence_s", "fov_arcsec",
-    "exposure_normalize", "clip_min", "clip_max", "mean", "std",
-)  # fmt: skip
-"""The `~sunpy_jets.model.JetModelConfig` fields that change the cached arrays (architecture ones do not)."""
-
-_SAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def _check_config(config):
-    config = JetModelConfig() if config is None else config
-    if not isinstance(config, JetModelConfig):
-        raise InputTypeError(f"config must be a JetModelConfig, not {type(config).__name__}")
-    return config
-
-
-def config_hash(config=None):
-    """
-    A short hash of a configuration's preprocessing constants.
-
-    Parameters
-    ----------
-    config : `~sunpy_jets.model.JetModelConfig`, optional
-        The published recipe by default.
-
-    Returns
-    -------
-    str
-        16 hex digits; equal for configurations that preprocess identically.
-
-    Examples
-    --------
-    >>> from sunpy_jets.model import JetModelConfig
-    >>> config_hash(JetModelConfig(hidden_size=8)) == config_hash(JetModelConfig())
-    True
-    >>> config_hash(JetModelConfig(image_size=64)) == config_hash(JetModelConfig())
-    False
-    """
-    values = {k: v for k, v in _check_config(config).to_dict().items() if k in PREPROCESSING_FIELDS}
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _paths(cache_dir, label_id):
-    stem = _SAFE.sub("_", str(label_id))
-    if not stem.strip("._"):
-        raise InputError(f"label id {label_id!r} cannot name a cache file: give letters or digits")
-    check_file_name(cache_dir, f"{stem}.json", "label_id", reserve=ATOMIC_RESERVE)
-    return Path(cache_dir) / f"{stem}.npz", Path(cache_dir) / f"{stem}.json"
-
-
-def _sidecar_digest(meta) -> str:
-    """SHA-256 of a sidecar's fields other than ``sidecar_sha256``, as canonical JSON."""
-    fields = {k: v for k, v in meta.items() if k != "sidecar_sha256"}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, center, config=None,
@@ -174,7 +118,7 @@ def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, 
     >>> frames.shape, frames.dtype.name, meta["group"]
     ((2, 32, 32), 'float32', 'SOL2011')
     """
-    config = _check_config(config)
+    config = check_config(config)
     if dtype not in ("float32", "float16"):
         raise InputError(f"dtype must be 'float32' or 'float16', not {dtype!r}")
     if hasattr(frames, "detach"):
@@ -194,7 +138,7 @@ def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, 
     if not isinstance(center, SkyCoord):
         raise InputTypeError(f"center must be a SkyCoord, not {type(center).__name__}")
     extent = u.Quantity([config.fov, config.fov]) if extent is None else u.Quantity(extent, u.arcsec)
-    npz_path, json_path = _paths(cache_dir, label_id)
+    npz_path, json_path = entry_paths(cache_dir, label_id)
     npz_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.unlink(missing_ok=True)  # the entry is invalid from now until its new sidecar exists
     with atomic_path(npz_path) as tmp, open(tmp, "wb") as f:
@@ -215,66 +159,13 @@ def write_cached_sequence(cache_dir, label_id, frames, *, target, group, times, 
         "extent": [float(v) for v in np.broadcast_to(extent.to_value(u.arcsec), (2,))],
         "shape": list(frames.shape),
         "dtype": dtype,
-        "sha256": _sha256(npz_path),
+        "sha256": file_sha256(npz_path),
         "config_hash": config_hash(config),
         "config": {k: v for k, v in config.to_dict().items() if k in PREPROCESSING_FIELDS},
     }
-    sidecar["sidecar_sha256"] = _sidecar_digest(sidecar)
+    sidecar["sidecar_sha256"] = sidecar_digest(sidecar)
     atomic_write_text(json_path, json.dumps(sidecar, indent=1))
     return npz_path
-
-
-def _check_sidecar_fields(meta, json_path):
-    """FileFormatError unless the fields readers use have the types `write_cached_sequence` writes."""
-
-    def bad(field):
-        return FileFormatError(f"{json_path} has an invalid {field!r} (edited or corrupt): rebuild this entry")
-
-    for field in ("label_id", "label", "group", "sha256"):
-        if not isinstance(meta.get(field), str):
-            raise bad(field)
-    if meta.get("target") not in (0, 1) or isinstance(meta.get("target"), bool):
-        raise bad("target")
-    times, shape, center = meta.get("times"), meta.get("shape"), meta.get("center")
-    if not (isinstance(times, list) and times and all(isinstance(t, str) for t in times)):
-        raise bad("times")
-    if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(n, int) and n > 0 for n in shape)
-            and shape[0] == len(times)):  # fmt: skip
-        raise bad("shape")
-    if not (isinstance(center, dict) and all(isinstance(center.get(k), (int, float)) for k in ("Tx", "Ty"))
-            and isinstance(center.get("obstime"), (str, type(None)))):  # fmt: skip
-        raise bad("center")
-    try:
-        Time([*times, *([center["obstime"]] if center["obstime"] else [])], format="isot", scale="utc")
-    except ValueError as exc:
-        raise bad("times") from exc
-
-
-def _read_sidecar(json_path, config, verify):
-    """The sidecar dict of a valid entry; FileFormatError (or InputError on a config mismatch) otherwise."""
-    npz_path = json_path.with_suffix(".npz")
-    try:
-        meta = json.loads(json_path.read_text())
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-        raise FileFormatError(f"cache sidecar {json_path} is unreadable ({reason}): rebuild this entry") from None
-    if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT or meta.get("version") != CACHE_VERSION:
-        raise FileFormatError(f"{json_path} is not a version-{CACHE_VERSION} sunpy_jets cache sidecar: rebuild it")
-    if meta.get("sidecar_sha256") != _sidecar_digest(meta):
-        raise FileFormatError(
-            f"{json_path} does not match its sidecar_sha256: its label, times or centre were edited; rebuild this entry"
-        )
-    _check_sidecar_fields(meta, json_path)
-    if config is not None and meta.get("config_hash") != config_hash(config):
-        raise InputError(
-            f"{json_path} was built with other preprocessing constants ({meta.get('config')}): "
-            "rebuild the cache for this configuration (build_cache(..., overwrite=True)) or use another folder"
-        )
-    if not npz_path.is_file():
-        raise FileFormatError(f"{npz_path} is missing although its sidecar exists: rebuild this entry")
-    if verify and _sha256(npz_path) != meta.get("sha256"):
-        raise FileFormatError(f"{npz_path} does not match its recorded checksum (corrupt or partial): rebuild it")
-    return meta
 
 
 def read_cached_sequence(cache_dir, label_id, *, config=None, verify=True):
@@ -313,22 +204,11 @@ def read_cached_sequence(cache_dir, label_id, *, config=None, verify=True):
     ...
     sunpy_jets.exceptions.FileFormatError: no cache entry for 'sjh_1' in no_such_cache ...
     """
-    npz_path, json_path = _paths(cache_dir, label_id)
+    npz_path, json_path = entry_paths(cache_dir, label_id)
     if not json_path.is_file():
         raise FileFormatError(f"no cache entry for {label_id!r} in {cache_dir} (no {json_path.name}): build it first")
-    meta = _read_sidecar(json_path, None if config is None else _check_config(config), verify)
-    return _load_frames(npz_path, meta), meta
-
-
-def _load_frames(npz_path, meta):
-    try:
-        with np.load(npz_path, allow_pickle=False) as archive:
-            frames = archive["frames"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise FileFormatError(f"{npz_path} cannot be read as a cached sequence ({exc}): rebuild it") from exc
-    if list(frames.shape) != list(meta["shape"]):
-        raise FileFormatError(f"{npz_path} holds shape {frames.shape}, its sidecar says {meta['shape']}: rebuild it")
-    return frames.astype(np.float32, copy=False)
+    meta = read_sidecar(json_path, None if config is None else check_config(config), verify)
+    return load_frames(npz_path, meta), meta
 
 
 def read_cache_index(cache_dir, *, config=None, verify=True):
@@ -372,11 +252,11 @@ def read_cache_index(cache_dir, *, config=None, verify=True):
     cache_dir = Path(cache_dir)
     if not cache_dir.is_dir():
         raise InputError(f"cache folder {cache_dir} does not exist: build it with build_cache")
-    config = None if config is None else _check_config(config)
+    config = None if config is None else check_config(config)
     metas, problems = [], []
     for json_path in sorted(cache_dir.glob("*.json")):
         try:
-            meta = _read_sidecar(json_path, config, verify)
+            meta = read_sidecar(json_path, config, verify)
         except (FileFormatError, InputError) as exc:
             problems.append((json_path.name, str(exc)))
             continue
@@ -430,7 +310,7 @@ def _build_entry(cache_dir, label_id, item, config, overwrite, dtype):
     """Build (or keep) one entry; returns its status and message, or raises what went wrong."""
     from ..inputs.preprocessing import prepare_sequence
 
-    _paths(cache_dir, label_id)  # a label id too long for a file name fails here, for this entry only
+    entry_paths(cache_dir, label_id)  # a label id too long for a file name fails here, for this entry only
     if not overwrite:
         try:
             read_cached_sequence(cache_dir, label_id, config=config)
@@ -496,7 +376,7 @@ def build_cache(source, cache_dir, *, config=None, download_dir=None, overwrite=
     >>> len(report)
     0
     """
-    config = _check_config(config)
+    config = check_config(config)
     progress = show_progress(progress)
     if isinstance(source, QTable):
         if download_dir is None:

@@ -9,12 +9,9 @@ also available as the `SolarJetHunterCatalogue.bad_rows` table, and summarised i
 columns, raises `~sunpy_jets.exceptions.CatalogueError`.
 """
 
-import csv
 import json
 import math
-import os
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +23,9 @@ from astropy.time import Time
 
 from sunpy.coordinates import HeliographicStonyhurst, Helioprojective, get_earth
 
-from .._validation import YEAR_RANGE
-from ..exceptions import CatalogueError, InputTypeError
+from ..exceptions import CatalogueError
 from ._bad_rows import BadRows
+from ._label_rows import csv_rows, drop_unsplit_records, parse_float, parse_times, read_text, require_rows
 
 __all__ = [
     "SolarJetHunterCatalogue",
@@ -70,15 +67,6 @@ _NUMERIC = {
 _NAN_ALLOWED = {"velocity", "max_height_upper", "max_height_lower", "width_std", "base_std_x", "base_std_y"}
 
 
-def _require_rows(rows, report, name):
-    """Refuse a catalogue with no usable row: there is nothing to label with it."""
-    if rows:
-        return
-    first = report.rows[0] if report.rows else None
-    why = f"; the first problem is row {first['row']} {first['column']}: {first['reason']}" if first else ""
-    raise CatalogueError(f"{name} holds no usable rows{why}")
-
-
 def bad_rows_table(table):
     """
     The problems found while reading a catalogue, as a table.
@@ -109,59 +97,6 @@ def bad_rows_table(table):
     )
 
 
-def _parse_float(text, column, row, report, *, nan_allowed):
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        report.add(row, column, f"{text!r} is not a number")
-        return math.nan, False
-    if math.isnan(value):
-        if not nan_allowed:
-            report.add(row, column, "value is NaN")
-            return math.nan, False
-        return value, True
-    if math.isinf(value):
-        report.add(row, column, "value is infinite")
-        return math.nan, False
-    return value, True
-
-
-def _parse_time(text, row, report):
-    try:
-        return _check_years(_iso_times([str(text).strip()]), [row], report)[0]
-    except ValueError:
-        report.add(row, "date", f"{text!r} is not an ISO time (YYYY-MM-DDThh:mm:ss)")
-        return None
-
-
-def _iso_times(texts):
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*dubious year")  # ERFA's note on years it calls odd: checked below
-        return Time(texts, format="isot", scale="utc")
-
-
-def _check_years(times, rows, report):
-    """ISO strings of ``times``; None (and a bad row) for a year outside `YEAR_RANGE` (a garbled date)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*dubious year")
-        out = list(times.isot)
-        years = np.atleast_1d(times.ymdhms["year"]) if len(out) else []
-    for i, (year, row) in enumerate(zip(years, rows)):
-        if not YEAR_RANGE[0] <= int(year) <= YEAR_RANGE[1]:
-            report.add(row, "date", f"the year {int(year)} is outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}: a garbled date")
-            out[i] = None
-    return out
-
-
-def _parse_times(texts, rows, report):
-    """ISO strings of many times; parsed in one call, row by row only when one of them is bad."""
-    try:
-        times = _iso_times([str(t).strip() for t in texts])
-    except (ValueError, TypeError):
-        return [_parse_time(t, row, report) for t, row in zip(texts, rows)]
-    return _check_years(times, rows, report)
-
-
 def _check_record(rec, row, report, seen_ids):
     """Validate one record (a dict of raw values keyed by CSV column); return output values or None."""
     out = {}
@@ -182,7 +117,7 @@ def _check_record(rec, row, report, seen_ids):
         ok = False
     out["sol_event"] = sol
     for name, (column, _, required) in _NUMERIC.items():
-        value, good = _parse_float(rec.get(column), column, row, report, nan_allowed=name in _NAN_ALLOWED)
+        value, good = parse_float(rec.get(column), column, row, report, nan_allowed=name in _NAN_ALLOWED)
         if good and name in ("base_x", "base_y") and abs(value) > _MAX_HPC_ARCSEC:
             report.add(row, column, f"{value} arcsec is off any AIA image (|value| > {_MAX_HPC_ARCSEC:g})")
             value, good = math.nan, False
@@ -270,7 +205,7 @@ class SolarJetHunterCatalogue(QTable):
         >>> cat["velocity"]  # not in the record, so not measured
         <Quantity [nan] arcsec / s>
         """
-        name, text = _read_text(source)
+        name, text = read_text(source)
         if format is None:
             suffix = Path(name).suffix.lower()
             format = suffix[1:] if suffix in (".csv", ".json") else ("json" if text.lstrip()[:1] in ("[", "{") else "csv")
@@ -279,12 +214,12 @@ class SolarJetHunterCatalogue(QTable):
         records = _sjh_csv_records(text, name) if format == "csv" else _sjh_json_records(text, name)
         report = BadRows()
         seen = {}
-        usable = _record_error_filter(records, report)
-        times = _parse_times([rec.get("date") for _, rec in usable], [row for row, _ in usable], report)
+        usable = drop_unsplit_records(records, report)
+        times = parse_times([rec.get("date") for _, rec in usable], [row for row, _ in usable], report)
         for (_, rec), time in zip(usable, times):
             rec["__time__"] = time
         good = [out for row, rec in usable if (out := _check_record(rec, row, report, seen)) is not None]
-        _require_rows(good, report, name)
+        require_rows(good, report, name)
         table = cls._from_rows(good, name)
         table.meta["bad_rows"] = report.rows
         report.warn(name, len(records), len(records) - len(good), stacklevel=2)
@@ -377,68 +312,8 @@ class SolarJetHunterCatalogue(QTable):
         return (value * distance).to(target, equivalencies=u.dimensionless_angles())
 
 
-#: The longest CSV line read (a catalogue row is below 1 kB); longer ones are bad rows, not a csv.Error.
-_MAX_CSV_LINE = 100_000
-
-
-def _read_text(source):
-    """(name, text) of a path or file-like; CatalogueError when unreadable."""
-    if hasattr(source, "read"):
-        name, text = getattr(source, "name", "<stream>"), source.read()
-        try:
-            return name, text.decode() if isinstance(text, bytes) else text
-        except UnicodeDecodeError as exc:
-            raise CatalogueError(f"cannot read catalogue {name}: {exc}") from exc
-    if not isinstance(source, (str, os.PathLike)):
-        raise InputTypeError(f"a catalogue must be a path or a file-like object, not {type(source).__name__}")
-    path = Path(source)
-    try:
-        return str(path), path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"cannot read catalogue {path}: {exc}") from exc
-
-
-def _csv_rows(text, name, expected):
-    """[(line number, {column: text})] of a CSV whose header may start with '#'; checks the columns."""
-    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark (Excel writes one) is not part of the header
-    lines = text.splitlines()
-    if not lines:
-        raise CatalogueError(f"{name} is empty: expected a header line with {', '.join(expected)}")
-    try:
-        header = [h.strip() for h in next(csv.reader([lines[0].lstrip("#")]))]
-    except csv.Error as exc:
-        raise CatalogueError(f"{name} has an unreadable header line: {exc}") from exc
-    missing = [c for c in expected if c not in header]
-    if missing:
-        raise CatalogueError(f"{name} lacks the column(s) {', '.join(missing)}; its header is {', '.join(header)}")
-    out = []
-    for lineno, fields in _csv_lines(lines[1:]):
-        if isinstance(fields, str):
-            out.append((lineno, {"__error__": fields}))
-            continue
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        if len(fields) != len(header):
-            out.append((lineno, {"__error__": f"{len(fields)} fields, expected {len(header)}"}))
-            continue
-        out.append((lineno, dict(zip(header, fields))))
-    return out
-
-
-def _csv_lines(lines):
-    """``(line number, fields)`` of CSV lines, fields being the reason when a line cannot be parsed."""
-    for lineno, line in enumerate(lines, start=2):
-        if len(line) > _MAX_CSV_LINE:
-            yield lineno, f"a line of {len(line):,} characters (at most {_MAX_CSV_LINE:,})"
-            continue
-        try:
-            yield lineno, next(csv.reader([line]), [])
-        except csv.Error as exc:
-            yield lineno, f"not CSV: {exc}"
-
-
 def _sjh_csv_records(text, name):
-    return _csv_rows(text, name, _SJH_CSV_COLUMNS)
+    return csv_rows(text, name, _SJH_CSV_COLUMNS)
 
 
 def _sjh_json_records(text, name):
@@ -496,17 +371,6 @@ def _sjh_json_records(text, name):
     return records
 
 
-def _record_error_filter(records, report):
-    """Drop (and report) records that could not even be split into fields."""
-    good = []
-    for row, rec in records:
-        if "__error__" in rec:
-            report.add(row, "*", rec["__error__"])
-        else:
-            good.append((row, rec))
-    return good
-
-
 def read_nonjet_positions(source):
     """
     Read the HEK-derived non-jet positions (``No_jet_df.csv``: ``date,basepoint_X,basepoint_Y``).
@@ -542,22 +406,22 @@ def read_nonjet_positions(source):
     >>> str(t["label_id"][0]), str(t["group"][0]), t["base"][0].Ty
     ('nonjet_2', 'nonjet(432,118)', <Latitude 118. arcsec>)
     """
-    name, text = _read_text(source)
-    records = _csv_rows(text, name, ("date", "basepoint_X", "basepoint_Y"))
+    name, text = read_text(source)
+    records = csv_rows(text, name, ("date", "basepoint_X", "basepoint_Y"))
     report = BadRows()
     rows = []
-    usable = _record_error_filter(records, report)
-    times = _parse_times([rec["date"] for _, rec in usable], [row for row, _ in usable], report)
+    usable = drop_unsplit_records(records, report)
+    times = parse_times([rec["date"] for _, rec in usable], [row for row, _ in usable], report)
     for (row, rec), time in zip(usable, times):
-        x, okx = _parse_float(rec["basepoint_X"], "basepoint_X", row, report, nan_allowed=False)
-        y, oky = _parse_float(rec["basepoint_Y"], "basepoint_Y", row, report, nan_allowed=False)
+        x, okx = parse_float(rec["basepoint_X"], "basepoint_X", row, report, nan_allowed=False)
+        y, oky = parse_float(rec["basepoint_Y"], "basepoint_Y", row, report, nan_allowed=False)
         for value, ok, column in ((x, okx, "basepoint_X"), (y, oky, "basepoint_Y")):
             if ok and abs(value) > _MAX_HPC_ARCSEC:
                 report.add(row, column, f"{value} arcsec is off any AIA image (|value| > {_MAX_HPC_ARCSEC:g})")
                 okx, oky = (False, oky) if column == "basepoint_X" else (okx, False)
         if time is not None and okx and oky:
             rows.append((f"nonjet_{row}", time, x, y))
-    _require_rows(rows, report, name)
+    require_rows(rows, report, name)
     times = Time([r[1] for r in rows] or [], format="isot", scale="utc")
     x = np.array([r[2] for r in rows], dtype=float) * u.arcsec
     y = np.array([r[3] for r in rows], dtype=float) * u.arcsec
