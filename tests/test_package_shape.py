@@ -186,6 +186,20 @@ def test_old_import_paths_still_work_with_a_deprecation_warning():
     assert out == [f"{old} True ['SunpyJetsDeprecationWarning']" for old in MOVED]
 
 
+def test_names_moved_into_private_modules_keep_their_public_paths():
+    # datasets' large modules were split; what they exported stays importable from them, as the same object.
+    import sunpy_jets.datasets as datasets
+    from sunpy_jets.datasets import cache, zooniverse
+
+    moved = {
+        zooniverse: ("colormap_lut", "invert_colormap", "stretch_forward", "stretch_inverse", "render_sequence"),
+        cache: ("CACHE_FORMAT", "CACHE_VERSION", "PREPROCESSING_FIELDS", "config_hash"),
+    }
+    for module, names in moved.items():
+        for name in names:
+            assert name in module.__all__ and getattr(module, name) is getattr(datasets, name), f"{module.__name__}.{name}"
+
+
 def test_old_public_names_are_reachable_from_the_subpackages():
     from sunpy_jets.events import JetEvents, events_from_windows, read_voevent, validate_hek_record
     from sunpy_jets.inputs import FramePreprocessor, prepare_sequence, resample_time
