@@ -5,6 +5,8 @@ From per-window jet probabilities to jet events.
 the window probabilities of a scan into `~sunpy_jets.events.JetEvents`; its docstring states them exactly.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
@@ -114,6 +116,30 @@ def events_from_windows(
     """
     if not isinstance(windows, Table):
         raise InputTypeError(f"windows must be an astropy Table, not {type(windows).__name__}")
+    threshold, low_threshold, min_windows, gap = _check_options(threshold, low_threshold, min_windows, merge_gap)
+    missing = [name for name in ("start_time", "end_time", "probability") if name not in windows.colnames]
+    if missing:
+        raise InputError(f"windows table lacks the column(s) {', '.join(missing)}")
+    meta = {
+        **(meta or {}),
+        "threshold": threshold,
+        "low_threshold": low_threshold,
+        "min_windows": min_windows,
+        "merge_gap": merge_gap.to(u.s),
+        "frm_daterun": Time.now().utc,
+    }
+    if len(windows) == 0:
+        return JetEvents(meta=meta)
+    rows = _Windows.from_table(windows, tile_center, tile_width, tile_height)
+    runs = _runs_in_time(rows, threshold, low_threshold, min_windows, gap)
+    if not runs:
+        return JetEvents(meta=meta)
+    groups = _merge_in_space(rows, runs, gap)
+    return JetEvents(_summary(rows, groups, threshold), meta=meta)
+
+
+def _check_options(threshold, low_threshold, min_windows, merge_gap):
+    """The checked options: ``(threshold, low_threshold, min_windows, merge_gap in s)``."""
     threshold = _probability_argument(threshold, "threshold")
     if threshold == 0:
         raise InputError("threshold must be above 0")
@@ -127,135 +153,169 @@ def events_from_windows(
     gap = float(merge_gap.to_value(u.s))
     if not np.isfinite(gap) or gap < 0:
         raise InputError(f"merge_gap must be finite and not negative, not {merge_gap}")
-    missing = [name for name in ("start_time", "end_time", "probability") if name not in windows.colnames]
-    if missing:
-        raise InputError(f"windows table lacks the column(s) {', '.join(missing)}")
-    meta = {
-        **(meta or {}),
-        "threshold": threshold,
-        "low_threshold": low_threshold,
-        "min_windows": int(min_windows),
-        "merge_gap": merge_gap.to(u.s),
-        "frm_daterun": Time.now().utc,
-    }
-    n = len(windows)
-    if n == 0:
-        return JetEvents(meta=meta)
-    starts = as_time(windows["start_time"], "start_time")
-    ends = as_time(windows["end_time"], "end_time")
-    try:
-        prob = np.asarray(u.Quantity(windows["probability"], u.dimensionless_unscaled).value, dtype=float)
-    except (TypeError, ValueError, u.UnitsError) as exc:
-        raise InputTypeError(f"column 'probability' must hold plain numbers: {exc}") from exc
-    if np.any(~np.isfinite(prob)) or np.any((prob < 0) | (prob > 1)):
-        raise InputError("column 'probability' must be finite and between 0 and 1")
-    t0 = starts.min()
-    s = (starts - t0).to_value(u.s)
-    e = (ends - t0).to_value(u.s)
-    if np.any(e < s):
-        raise InputError(f"window(s) {np.flatnonzero(e < s)[:10].tolist()} end before they start")
-    cx, cy, w, h = _tile_geometry(windows, n, tile_center, tile_width, tile_height)
+    return threshold, low_threshold, int(min_windows), gap
+
+
+@dataclass
+class _Windows:
+    """The windows as arrays: times (s after the first start), probability, tile, position and weight."""
+
+    starts: Time
+    ends: Time
+    s: np.ndarray
+    e: np.ndarray
+    prob: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    w: np.ndarray
+    h: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def from_table(cls, windows, tile_center, tile_width, tile_height):
+        starts = as_time(windows["start_time"], "start_time")
+        ends = as_time(windows["end_time"], "end_time")
+        try:
+            prob = np.asarray(u.Quantity(windows["probability"], u.dimensionless_unscaled).value, dtype=float)
+        except (TypeError, ValueError, u.UnitsError) as exc:
+            raise InputTypeError(f"column 'probability' must hold plain numbers: {exc}") from exc
+        if np.any(~np.isfinite(prob)) or np.any((prob < 0) | (prob > 1)):
+            raise InputError("column 'probability' must be finite and between 0 and 1")
+        t0 = starts.min()
+        s = (starts - t0).to_value(u.s)
+        e = (ends - t0).to_value(u.s)
+        if np.any(e < s):
+            raise InputError(f"window(s) {np.flatnonzero(e < s)[:10].tolist()} end before they start")
+        cx, cy, w, h = _tile_geometry(windows, len(windows), tile_center, tile_width, tile_height)
+        px, py = _centroids(windows, cx, cy)
+        return cls(starts, ends, s, e, prob, cx, cy, w, h, px, py, prob * _change(windows))
+
+    def tiles(self):
+        """The tile index of every window (same centre and size, to a micro-arcsecond)."""
+        keys = np.round(np.stack([self.cx, self.cy, self.w, self.h], axis=1), 6)
+        return np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+
+    def spans(self, groups):
+        """Per group of window indices: ``(t_lo, t_hi, x_lo, x_hi, y_lo, y_hi)`` arrays."""
+        def extreme(values, reduce):
+            return np.array([reduce(values[g]) for g in groups])
+
+        return (extreme(self.s, np.min), extreme(self.e, np.max),
+                extreme(self.cx - self.w / 2, np.min), extreme(self.cx + self.w / 2, np.max),
+                extreme(self.cy - self.h / 2, np.min), extreme(self.cy + self.h / 2, np.max))
+
+
+def _centroids(windows, cx, cy):
+    """Each window's position: its finite ``centroid`` where the column has one, else its tile centre."""
     px, py = cx.copy(), cy.copy()
     if "centroid" in windows.colnames:
         qx, qy = tx_ty(windows["centroid"], "centroid")
         qx, qy = qx.to_value(u.arcsec), qy.to_value(u.arcsec)
         good = np.isfinite(qx) & np.isfinite(qy)
         px[good], py[good] = qx[good], qy[good]
-    weight = prob.copy()
-    if "change" in windows.colnames:
-        change = np.asarray(u.Quantity(windows["change"], u.dimensionless_unscaled).value, dtype=float)
-        if np.any(~np.isfinite(change)) or np.any(change < 0):
-            raise InputError("column 'change' must be finite and non-negative")
-        weight *= change
+    return px, py
 
-    keys = np.round(np.stack([cx, cy, w, h], axis=1), 6)
-    _, tile = np.unique(keys, axis=0, return_inverse=True)
-    tile = tile.ravel()
-    runs = []  # lists of window indices
+
+def _change(windows):
+    """The ``change`` column (1 without it), checked."""
+    if "change" not in windows.colnames:
+        return np.ones(len(windows))
+    change = np.asarray(u.Quantity(windows["change"], u.dimensionless_unscaled).value, dtype=float)
+    if np.any(~np.isfinite(change)) or np.any(change < 0):
+        raise InputError("column 'change' must be finite and non-negative")
+    return change
+
+
+def _runs_in_time(rows, threshold, low_threshold, min_windows, gap):
+    """Rule 2: the runs (lists of window indices) of every tile, hysteresis then joined across gaps."""
+    tile = rows.tiles()
+    runs = []
     for tile_id in np.unique(tile):
         members = np.flatnonzero(tile == tile_id)
-        members = members[np.lexsort((e[members], s[members]))]
-        tile_runs = []
-        current, run_end = None, -np.inf
-        for index in members:
-            if current is not None and (prob[index] < low_threshold or s[index] > run_end + gap):
-                tile_runs.append(current)
-                current = None
-            if current is None:
-                if prob[index] >= threshold:
-                    current, run_end = [index], e[index]
-            else:
-                current.append(index)
-                run_end = max(run_end, e[index])
-        if current is not None:
-            tile_runs.append(current)
-        tile_runs = [run for run in tile_runs if len(run) >= min_windows]
+        members = members[np.lexsort((rows.e[members], rows.s[members]))]
+        tile_runs = [run for run in _hysteresis(rows, members, threshold, low_threshold, gap)
+                     if len(run) >= min_windows]
         merged = []
         for run in tile_runs:
-            if merged and s[run].min() <= e[merged[-1]].max() + gap:
+            if merged and rows.s[run].min() <= rows.e[merged[-1]].max() + gap:
                 merged[-1] = merged[-1] + run
             else:
                 merged.append(run)
         runs.extend(merged)
-    if not runs:
-        return JetEvents(meta=meta)
+    return runs
 
-    def spans(groups):
-        t_lo = np.array([s[g].min() for g in groups])
-        t_hi = np.array([e[g].max() for g in groups])
-        x_lo = np.array([(cx[g] - w[g] / 2).min() for g in groups])
-        x_hi = np.array([(cx[g] + w[g] / 2).max() for g in groups])
-        y_lo = np.array([(cy[g] - h[g] / 2).min() for g in groups])
-        y_hi = np.array([(cy[g] + h[g] / 2).max() for g in groups])
-        return t_lo, t_hi, x_lo, x_hi, y_lo, y_hi
 
-    def join(groups, linked):
-        count, labels = connected_components(csr_matrix(linked), directed=False)
-        return [sum((groups[i] for i in np.flatnonzero(labels == label)), []) for label in range(count)]
+def _hysteresis(rows, members, threshold, low_threshold, gap):
+    """Runs of one tile's windows (in time order): start at ``threshold``, go on above ``low_threshold``."""
+    runs, current, run_end = [], None, -np.inf
+    for index in members:
+        if current is not None and (rows.prob[index] < low_threshold or rows.s[index] > run_end + gap):
+            runs.append(current)
+            current = None
+        if current is None:
+            if rows.prob[index] >= threshold:
+                current, run_end = [index], rows.e[index]
+        else:
+            current.append(index)
+            run_end = max(run_end, rows.e[index])
+    if current is not None:
+        runs.append(current)
+    return runs
 
+
+def _merge_in_space(rows, runs, gap):
+    """Rule 3: runs whose tiles touch join; then events whose boxes touch and intervals overlap, to a fixed point."""
     eps = 1e-6
-    # Runs are linked when their own tiles touch; then events are linked when their union boxes touch.
-    t_lo, t_hi, x_lo, x_hi, y_lo, y_hi = spans(runs)
+    t_lo, t_hi, x_lo, x_hi, y_lo, y_hi = rows.spans(runs)
     linked = _overlaps(t_lo, t_hi, gap) & _overlaps(x_lo, x_hi, eps) & _overlaps(y_lo, y_hi, eps)
-    groups = join(runs, linked)
+    groups = _join(runs, linked)
     while True:
-        t_lo, t_hi, x_lo, x_hi, y_lo, y_hi = spans(groups)
+        t_lo, t_hi, x_lo, x_hi, y_lo, y_hi = rows.spans(groups)
         linked = _overlaps(t_lo, t_hi, 0.0) & _overlaps(x_lo, x_hi, eps) & _overlaps(y_lo, y_hi, eps)
-        joined = join(groups, linked)
+        joined = _join(groups, linked)
         if len(joined) == len(groups):
-            break
+            return groups
         groups = joined
 
-    t_lo, t_hi, x_lo, x_hi, y_lo, y_hi = spans(groups)
+
+def _join(groups, linked):
+    """The groups joined along the connected components of the ``linked`` matrix."""
+    count, labels = connected_components(csr_matrix(linked), directed=False)
+    return [sum((groups[i] for i in np.flatnonzero(labels == label)), []) for label in range(count)]
+
+
+def _summary(rows, groups, threshold):
+    """Rule 4: the `JetEvents` columns of each group of windows."""
+    _, _, x_lo, x_hi, y_lo, y_hi = rows.spans(groups)
     first, last, peak, pos_x, pos_y = [], [], [], [], []
     for group in groups:
         group = np.asarray(group)
-        first.append(group[np.argmin(s[group])])
-        last.append(group[np.argmax(e[group])])
-        best = group[np.lexsort((s[group], -prob[group]))[0]]
-        peak.append(best)
-        above = group[prob[group] >= threshold]
+        first.append(group[np.argmin(rows.s[group])])
+        last.append(group[np.argmax(rows.e[group])])
+        peak.append(group[np.lexsort((rows.s[group], -rows.prob[group]))[0]])
+        above = group[rows.prob[group] >= threshold]
         # Windows where nothing changed fall back to their probability alone.
-        weights = weight[above] if weight[above].sum() > 0 else prob[above]
-        pos_x.append(np.average(px[above], weights=weights))
-        pos_y.append(np.average(py[above], weights=weights))
+        weights = rows.weight[above] if rows.weight[above].sum() > 0 else rows.prob[above]
+        pos_x.append(np.average(rows.px[above], weights=weights))
+        pos_y.append(np.average(rows.py[above], weights=weights))
     first, last, peak = np.array(first), np.array(last), np.array(peak)
-    pos_x = np.clip(pos_x, x_lo, x_hi)
-    pos_y = np.clip(pos_y, y_lo, y_hi)
-    table = QTable(
+    starts, ends = rows.starts, rows.ends
+    return QTable(
         {
             "event_starttime": starts[first],
             "event_endtime": ends[last],
             "event_peaktime": starts[peak] + (ends[peak] - starts[peak]) / 2,
-            "event_probability": prob[peak],
-            "event_coord": SkyCoord(pos_x * u.arcsec, pos_y * u.arcsec, frame=Helioprojective),
+            "event_probability": rows.prob[peak],
+            "event_coord": SkyCoord(np.clip(pos_x, x_lo, x_hi) * u.arcsec, np.clip(pos_y, y_lo, y_hi) * u.arcsec,
+                                    frame=Helioprojective),
             "boundbox_c1ll": x_lo * u.arcsec,
             "boundbox_c2ll": y_lo * u.arcsec,
             "boundbox_c1ur": x_hi * u.arcsec,
             "boundbox_c2ur": y_hi * u.arcsec,
         }
     )
-    return JetEvents(table, meta=meta)
 
 
 def _overlaps(low, high, tolerance):
