@@ -2,6 +2,7 @@
 # Stage 3 of the default weights on one CPU thread (see README.md); rerun to resume after a kill.
 set -e
 cd "$(dirname "$0")/../.."
+. .venv/bin/activate  # the repository's environment (torch CPU, the package installed editable)
 [ -f /tmp/h17_work/bank.npz ] || python scripts/train_default_weights.py --scenes realistic --prepare-only --workdir /tmp/h17_work
 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup python scripts/train_default_weights.py --scenes realistic \
     --init sunpy_jets/data/default --workdir /tmp/h17_work --state-out /tmp/h17_work/stage3 --resume \
