@@ -22,6 +22,7 @@ from ._validation import as_count, as_probability, as_seed
 from .settings import show_progress
 from .exceptions import InputError, InputTypeError, InputWarning
 from .model import JetModelConfig, build_network, resolve_device
+from .inputs.maps import resolve_search
 from .inputs.preprocessing import PreparedSequence, prepare_sequence
 from .model.pretrained import pretrained_directory
 from .model.weights import ModelCard, load_weights, save_weights
@@ -377,6 +378,7 @@ class JetClassifier:
         ...
         sunpy_jets.exceptions.InputTypeError: a bare 3-D array has no times or coordinates; give a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, a 3-D ndcube.NDCube with a time axis, or an ndcube.NDCubeSequence of 2-D cubes (for example sunpy.map.Map(list_of_files, sequence=True))
         """
+        data = resolve_search(data, progress=self.progress)
         many = _is_many(data)
         items = list(data) if many else [data]
         if many and isinstance(data, Sequence) and len(data) == 0:

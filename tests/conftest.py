@@ -147,4 +147,4 @@ def synthetic_sequence():
 
 
 # The local JSOC and HEK stand-ins (tests/servers): fixtures ``jsoc_server`` and ``hek_server``.
-from servers.fixtures import hek_server, jsoc_server, _hek_session, _jsoc_session  # noqa: E402, F401
+from servers.fixtures import files_server, hek_server, jsoc_server, _files_session, _hek_session, _jsoc_session  # noqa: E402, F401,E501

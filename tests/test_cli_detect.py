@@ -233,3 +233,30 @@ def test_closed_output_pipe_ends_quietly(fits_dir, weights, tmp_path):
     os.close(write)
     assert proc.returncode == 141, proc.stderr.decode()
     assert b"Traceback" not in proc.stderr and b"BrokenPipe" not in proc.stderr
+
+
+@pytest.mark.filterwarnings("ignore::sunpy_jets.exceptions.InputWarning")  # 36 s, 222″-wide real files
+def test_detect_searches_fido_and_downloads_once(files_server, weights, tmp_path, capsys):
+    """Issue 19, item 15: ``--search START END`` searches Fido, downloads (a cache) and scans, in one command."""
+    downloads = tmp_path / "downloads"
+    argv = ["detect", "--search", "2012-07-19T07:30", "2012-07-19T07:45", "--download-dir", str(downloads),
+            "--center", "908", "-252", "--width", "300", "--weights", str(weights), "--no-progress"]
+    assert main([*argv, "-o", str(tmp_path / "first")]) == 0
+    fetched = sorted(p.name for p in downloads.glob("*.fits"))
+    assert len(fetched) == len(files_server.downloads) == 25  # the files of 07:30-07:45 (one is at 07:45:07)
+    windows = QTable.read(tmp_path / "first" / "windows.ecsv")
+    assert len(windows) > 0 and u.isclose(windows.meta["center_tx"], 908 * u.arcsec, atol=1 * u.arcsec)
+    assert main([*argv, "-o", str(tmp_path / "second")]) == 0
+    assert len(files_server.downloads) == 25  # the second run found every file in the download folder
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["a.fits", "--search", "2012-07-19T07:30", "2012-07-19T07:45"], "not both"),
+    ([], "or --search START END"),
+    (["--search", "2012-07-19T07:45", "2012-07-19T07:30"], "must be after the start"),
+    (["--search", "yesterday", "2012-07-19T07:30"], "needs two times"),
+    (["a.fits", "--width", "200"], "--width needs --center"),
+])
+def test_detect_search_options_are_checked(extra, message, weights, tmp_path, capsys):
+    assert main(["detect", *extra, "-o", str(tmp_path / "out"), "--weights", str(weights)]) == 2
+    assert message in capsys.readouterr().err

@@ -19,7 +19,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "manifest.json (every file's size and SHA-256) written last."
         ),
     )
-    parser.add_argument("inputs", nargs="+", metavar="FILES_OR_GLOB", help="FITS files, glob patterns or a directory")
+    parser.add_argument("inputs", nargs="*", metavar="FILES_OR_GLOB",
+                        help="FITS files, glob patterns or a directory (or give --search)")
+    parser.add_argument("--search", nargs=2, metavar=("START", "END"),
+                        help="search Fido for AIA frames between two times (ISO, UTC) at the model's wavelength "
+                             "and download them (into --download-dir; files already there are not fetched again)")
+    parser.add_argument("--sample", type=float, metavar="SECONDS",
+                        help="with --search: one frame every SECONDS (default: the model's cadence)")
+    parser.add_argument("--download-dir", metavar="DIR",
+                        help="with --search: folder for the files (default: sunpy's download folder)")
+    parser.add_argument("--center", nargs=2, type=float, metavar=("TX", "TY"),
+                        help="scan only a box around this helioprojective point (arcsec; with --width)")
+    parser.add_argument("--width", type=float, metavar="ARCSEC",
+                        help="side of the box around --center (default: the model's field of view)")
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="directory for the results (created)")
     parser.add_argument("--weights", metavar="DIR", help="model directory written by JetClassifier.save "
                         "(default: bundled weights)")
@@ -106,11 +118,50 @@ def _write_set(staging, clf, windows, events, data, test):
     return voevents
 
 
+def _searched_files(args, clf):
+    """The AIA files of ``--search START END`` at the model's wavelength (and cadence), downloaded or found."""
+    import astropy.units as u
+    from astropy.time import Time
+    from sunpy.net import attrs as a
+
+    from ..exceptions import InputError
+    from ..inputs import fetch_frames
+    from ..settings import show_progress
+
+    try:
+        start, end = Time(args.search[0]), Time(args.search[1])
+    except ValueError as exc:
+        raise InputError(f"--search needs two times such as 2012-07-19T07:30 2012-07-19T08:30 ({exc})") from exc
+    if end <= start:
+        raise InputError(f"--search: the end ({end.isot}) must be after the start ({start.isot})")
+    sample = clf.config.cadence if args.sample is None else args.sample * u.s
+    if sample <= 0 * u.s:
+        raise InputError(f"--sample must be a positive number of seconds, not {args.sample}")
+    query = (a.Time(start, end) & a.Instrument(clf.config.instrument) & a.Wavelength(clf.config.wavelength)
+             & a.Sample(sample))
+    return fetch_frames(query, path=args.download_dir, progress=show_progress(args.progress))
+
+
+def _region(args, data):
+    """``center=``/``width=`` for ``--center``/``--width``, in the frames' helioprojective frame."""
+    if args.center is None:
+        return {}
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+
+    from ..inputs import iter_maps
+
+    first = next(iter_maps(data, need_exposure=False))
+    center = SkyCoord(args.center[0] * u.arcsec, args.center[1] * u.arcsec, frame=first.coordinate_frame)
+    return {"center": center, **({"width": args.width * u.arcsec} if args.width is not None else {})}
+
+
 def run(args) -> int:
     """Run ``detect``; write the events and the summary into ``args.output`` and print where they are."""
     from .. import JetClassifier
     from .._atomic import atomic_directory, check_replaceable, recover_directory
     from .._paths import check_output_dir
+    from ..exceptions import InputError
     from ..scanning.engine import events_from_scan
     from ._common import expand_inputs
 
@@ -118,11 +169,15 @@ def run(args) -> int:
     output = check_output_dir(args.output, "--output")
     recover_directory(output)
     check_replaceable(output)
-    data = expand_inputs(args.inputs)
+    if bool(args.inputs) == bool(args.search):
+        raise InputError("give FITS files, glob patterns or a directory, or --search START END, not both")
+    if args.width is not None and args.center is None:
+        raise InputError("--width needs --center TX TY")
     clf = JetClassifier.load(args.weights, device=args.device) if args.weights else JetClassifier.from_pretrained(device=args.device)
     if args.threshold is not None:
         clf.threshold = args.threshold
-    windows = clf.scan(data, stride=args.stride, method=args.method, progress=args.progress)
+    data = _searched_files(args, clf) if args.search else expand_inputs(args.inputs)
+    windows = clf.scan(data, stride=args.stride, method=args.method, progress=args.progress, **_region(args, data))
     events = events_from_scan(clf, windows)
     # Kept in meta, so that the VOEvents and the HEK JSON both carry them.
     if args.institute:

@@ -25,6 +25,7 @@ from astropy.time import Time
 from sunpy.coordinates import Helioprojective
 
 from ..exceptions import HEKFormatError, HEKFormatWarning, InputError
+from ..settings import warn_user
 from ._columns import (
     PROPERTY_COLUMNS,
     SKELETON_FIELDS,
@@ -240,7 +241,7 @@ def table_from_records(records, *, columns):
         numeric field holds something else.
     """
     records = only_jets(records)
-    clean = [normalize_hek_record(record, index=index) for index, record in enumerate(records)]
+    clean = _normalized(records)
     for index, record in enumerate(clean):
         if record["event_coordsys"] != "UTC-HPC-TOPO" or record["event_coordunit"] != "arcsec":
             raise HEKFormatError(
@@ -330,6 +331,24 @@ def only_jets(records):
     warnings.warn(f"{sum(others.values())} HEK record(s) that are not coronal jets were left out ({counts}); "
                   f"{len(jets)} CJ record(s) kept", HEKFormatWarning, stacklevel=4)
     return jets
+
+
+def _normalized(records, shown=5):
+    """`normalize_hek_record` on every record, with one `HEKFormatWarning` for the call instead of one per record."""
+    repairs = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HEKFormatWarning)
+        clean = [normalize_hek_record(record, index=index) for index, record in enumerate(records)]
+    for warning in caught:
+        if issubclass(warning.category, HEKFormatWarning):
+            repairs.append(str(warning.message))
+        else:  # not ours to summarise: pass it on as it came
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if repairs:
+        more = f"; and {len(repairs) - shown} more" if len(repairs) > shown else ""
+        warn_user(f"{len(repairs)} of {len(records)} HEK record(s) were repaired on reading: "
+                  f"{'; '.join(repairs[:shown])}{more}", HEKFormatWarning)
+    return clean
 
 
 def column_kind(column):

@@ -25,7 +25,7 @@ from astropy.time import Time
 from astropy.utils.data import get_pkg_data_filename
 
 from .._json import parse_json
-from ..exceptions import FileFormatError, HEKFormatError, HEKFormatWarning, InputTypeError
+from ..exceptions import FileFormatError, HEKFormatError, HEKFormatWarning, InputError, InputTypeError
 from ._columns import plain_value
 
 __all__ = [
@@ -201,16 +201,22 @@ def _table_records(table):
     return [{name: plain_value(row[name]) for name in names} for row in table]
 
 
+def _is_fido_result(source):
+    from sunpy.net.fido_factory import UnifiedResponse
+
+    return isinstance(source, UnifiedResponse)
+
+
 def load_hek_records(source):
     """
     Load HEK records from a file, a sunpy ``HEKTable`` or a list of dicts.
 
     Parameters
     ----------
-    source : path-like, `sunpy.net.hek.HEKTable`, `astropy.table.Table` or `list` of `dict`
+    source : path-like, ``UnifiedResponse``, `sunpy.net.hek.HEKTable`, `astropy.table.Table` or `list` of `dict`
         A JSON file holding a HEK API response (``{"result": [...]}``) or a plain list of records;
-        a ``HEKTable`` from ``Fido.search(..., a.hek.CJ)`` (its unparsed ``.raw`` table is used);
-        or records already in memory.
+        the whole result of ``Fido.search(..., a.hek.CJ)`` or its ``HEKTable`` (``result["hek"]``, whose
+        unparsed ``.raw`` table is used); or records already in memory.
 
     Returns
     -------
@@ -247,6 +253,15 @@ def load_hek_records(source):
     elif isinstance(source, Table):
         raw = getattr(source, "raw", None)
         records = _table_records(raw if isinstance(raw, Table) else source)
+    elif _is_fido_result(source):
+        # a whole Fido.search(...) result: its HEK tables (a search may also hold data providers' tables)
+        tables = [table for table in source if isinstance(table, Table) and type(table).__name__ == "HEKTable"]
+        if not tables:
+            raise InputError(
+                "the Fido result holds no HEK table: search with a HEK event type, e.g. "
+                "Fido.search(a.Time(start, end), a.hek.EventType('CJ'))"
+            )
+        records = [record for table in tables for record in load_hek_records(table)]
     elif isinstance(source, (list, tuple)):
         records = list(source)
     else:

@@ -502,8 +502,9 @@ class JetEvents(QTable):
 
         Parameters
         ----------
-        source : path-like, `sunpy.net.hek.HEKTable` or `list` of `dict`
-            See `~sunpy_jets.events.load_hek_records`.
+        source : path-like, ``UnifiedResponse``, `sunpy.net.hek.HEKTable` or `list` of `dict`
+            A whole ``Fido.search(..., a.hek.CJ)`` result or its ``result["hek"]``, a HEK JSON file, VOEvent
+            files or records; see `~sunpy_jets.events.load_hek_records`.
 
         Returns
         -------

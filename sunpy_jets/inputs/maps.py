@@ -25,17 +25,19 @@ import sunpy.map
 from ndcube import NDCube, NDCubeSequence
 
 from ..exceptions import InputError, InputTypeError
+from ..settings import show_progress
 from ._checks import DATE_KEYS, SequenceChecker, check_map, observation_time
 from ._files import expand_path_argument, header_time, read_fits
+from .fido import fetch_frames, is_search
 
-__all__ = ["iter_maps", "load_maps", "count_frames", "check_map", "MIN_FRAMES"]
+__all__ = ["iter_maps", "load_maps", "count_frames", "check_map", "resolve_search", "MIN_FRAMES"]
 
 #: A jet is a change in time: a single frame cannot show one.
 MIN_FRAMES = 2
 
 _ACCEPTED = (
     "a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, "
-    "a 3-D ndcube.NDCube with a time axis, or an ndcube.NDCubeSequence of 2-D cubes"
+    "a 3-D ndcube.NDCube with a time axis, an ndcube.NDCubeSequence of 2-D cubes, or a Fido search"
 )
 
 
@@ -153,6 +155,8 @@ def _raw_maps(data) -> Iterator:
         yield from _in_time_order(expand_path_argument(data))
     elif isinstance(data, (list, tuple)):
         yield from _in_time_order(data)
+    elif is_search(data):
+        yield from _in_time_order(fetch_frames(data, progress=show_progress()))
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
         # An iterator is read as it comes (it may be endless): its frames must already be in time order.
         for i, item in enumerate(data):
@@ -178,9 +182,10 @@ def iter_maps(data, *, instrument: str | None = None, wavelength: u.Quantity | N
 
     Parameters
     ----------
-    data : `~sunpy.map.MapSequence`, list, str, `~pathlib.Path`, `~ndcube.NDCube` or `~ndcube.NDCubeSequence`
+    data : `~sunpy.map.MapSequence`, list, str, `~pathlib.Path`, `~ndcube.NDCube`, `~ndcube.NDCubeSequence` or Fido search
         The frames: a map sequence, a list of maps or FITS paths, a glob pattern or a directory of FITS
-        files, a 3-D cube with a time axis, or a sequence of 2-D cubes.
+        files, a 3-D cube with a time axis, a sequence of 2-D cubes, or a ``Fido.search`` result or query
+        (its files are downloaded first, or found in sunpy's download folder: `~sunpy_jets.inputs.fetch_frames`).
     instrument : str, optional
         If given, the first frame's instrument must start with this (case-insensitive).
     wavelength : `~astropy.units.Quantity`, optional
@@ -260,6 +265,22 @@ def load_maps(data, *, min_frames: int = MIN_FRAMES, **kwargs) -> list:
             f"so give at least {min_frames} frames"
         )
     return maps
+
+
+def resolve_search(data, *, progress=None):
+    """
+    The files of a ``Fido`` search (downloaded by `~sunpy_jets.inputs.fetch_frames`), or ``data`` itself.
+
+    Called once at the top of ``scan``, ``detect`` and ``predict_proba``, so that an observation read
+    twice (``detect`` reads the frames around each event again) is searched and fetched once.
+
+    Examples
+    --------
+    >>> from sunpy_jets.inputs import resolve_search
+    >>> resolve_search(["a.fits", "b.fits"])
+    ['a.fits', 'b.fits']
+    """
+    return fetch_frames(data, progress=show_progress(progress)) if is_search(data) else data
 
 
 def count_frames(data) -> int | None:

@@ -34,7 +34,7 @@ from ..events.refine import localize_events, single_window_table
 from ..exceptions import InputError
 from ..inputs._checks import frame_coordinate
 from ..inputs._notes import preprocessing_notes
-from ..inputs.maps import MIN_FRAMES, count_frames, iter_maps
+from ..inputs.maps import MIN_FRAMES, count_frames, iter_maps, resolve_search
 from ._engine import METHODS, Scanner, check_options, in_background, warn
 from .table import ScanTable
 from .tiling import DEFAULT_MAX_RADIUS
@@ -50,8 +50,10 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
     ----------
     clf : `~sunpy_jets.classifier.JetClassifier`
         The classifier (its model, recipe, device and progress setting are used).
-    data : `~sunpy.map.MapSequence`, list, str, `~pathlib.Path`, `~ndcube.NDCube` or `~ndcube.NDCubeSequence`
-        The frames; see `~sunpy_jets.inputs.iter_maps`. Files are read one at a time.
+    data : `~sunpy.map.MapSequence`, list, str, `~pathlib.Path`, `~ndcube.NDCube`, `~ndcube.NDCubeSequence` or Fido search
+        The frames; see `~sunpy_jets.inputs.iter_maps`. Files are read one at a time. A ``Fido.search``
+        result or query is downloaded first (`~sunpy_jets.inputs.fetch_frames`; files already in sunpy's
+        download folder are not fetched again).
     stride : int
         Model frames between the starts of consecutive windows.
     center : `~astropy.coordinates.SkyCoord`, optional
@@ -111,6 +113,7 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
     """
     stride = check_options(stride, method, overlap, tiles, max_radius)
     config = clf.config
+    data = resolve_search(data, progress=clf.progress if progress is None else progress)
     total = count_frames(data)
     maps = iter_maps(
         data, instrument=config.instrument, wavelength=config.wavelength, need_exposure=config.exposure_normalize
@@ -293,6 +296,7 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
     # Check the merging options on no windows before hours of scanning, not after.
     empty = QTable({"start_time": Time([], format="mjd"), "end_time": Time([], format="mjd"), "probability": []})
     events_from_windows(empty, **options)
+    data = resolve_search(data, progress=clf.progress if progress is None else progress)  # fetched once, read twice
     total = count_frames(data)
     if total is not None and MIN_FRAMES <= total < clf.config.n_frames:
         # Shorter than one window (a 15-frame Solar Jet Hunter subject): the whole sequence is one window.

@@ -17,7 +17,7 @@ from conftest import realdata_path
 from .hek import HEKStandIn, hek_records_from_catalogue, real_cj_records
 from .jsoc import REGISTERED_EMAIL, JSOCStandIn
 
-__all__ = ["jsoc_server", "hek_server", "REGISTERED_EMAIL"]
+__all__ = ["jsoc_server", "hek_server", "files_server", "REGISTERED_EMAIL"]
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +57,22 @@ def hek_server(_hek_session):
     with _hek_session.fido():
         yield _hek_session
     _hek_session.page_size = 100
+
+
+@pytest.fixture(scope="session")
+def _files_session():
+    from .files import FilesStandIn
+
+    files = sorted(realdata_path("jipparchus_sun_data_visualisation", "aia304").glob("*.fits"))
+    with FilesStandIn(files) as server:
+        yield server
+
+
+@pytest.fixture
+def files_server(_files_session):
+    """A Fido data provider serving the 26 real AIA 304 files of 2012-07-19; ``Fido.search`` asks it in the test."""
+    _files_session.requests.clear()
+    _files_session.downloads.clear()
+    _files_session.missing.clear()
+    with _files_session.fido():
+        yield _files_session
