@@ -50,7 +50,7 @@ def test_probability_curve_with_events_and_threshold(scan_table, events):
     assert len(spans) == 2  # one shaded interval per event
     thresholds = [line for line in ax.lines if line.get_label().startswith("threshold")]
     assert thresholds and thresholds[0].get_ydata()[0] == pytest.approx(0.6)
-    assert ax.get_ylabel() == "jet probability"
+    assert ax.get_ylabel() == "Jet probability"
 
 
 def test_a_tiled_scan_plots_the_best_tile_per_window(scan_table):
@@ -68,7 +68,7 @@ def test_events_alone_and_on_given_axes(events):
     out = plot_probability(events, axes=ax)
     assert out is ax
     assert len(ax.patches) == 2
-    peaks = [line for line in ax.lines if line.get_label() == "peak"]
+    peaks = [line for line in ax.lines if line.get_label() == "event peak"]
     np.testing.assert_allclose(peaks[0].get_ydata(), [0.95, 0.7])
 
 

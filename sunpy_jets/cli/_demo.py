@@ -99,8 +99,27 @@ def demo_sequences(*, seed=0, n_frames=DEMO_FRAMES, config=None):
     }
 
 
-def _figure(maps_by_name, windows, events, threshold):
-    """A figure with, per sequence, three frames (with the events live at that time) and the window probabilities."""
+def _demo_figure(maps_by_name, windows, events, threshold):
+    """
+    A figure with, per sequence, three frames (with the events live at that time) and the window probabilities.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.table import QTable
+    >>> from sunpy_jets.cli._demo import _demo_figure, demo_sequences
+    >>> from sunpy_jets.events import JetEvents
+    >>> maps = list(demo_sequences(n_frames=3)["synthetic_jet"].maps)
+    >>> start, end = maps[0].date.reshape(1), maps[-1].date.reshape(1)
+    >>> windows = QTable({"start_time": start, "end_time": end, "probability": [0.9]})
+    >>> found = JetEvents.from_columns(start=start, end=end, probability=[0.9], tx=maps[0].center.Tx.reshape(1),
+    ...                                ty=maps[0].center.Ty.reshape(1), width=100 * u.arcsec)
+    >>> fig = _demo_figure({"jet": maps}, {"jet": windows}, {"jet": found}, 0.45)
+    >>> {ax.coords[0].get_axislabel() for ax in fig.axes[:3]}
+    {'Helioprojective Longitude (Solar-X)'}
+    >>> fig.axes[1].texts[0].get_text(), fig.axes[1].texts[0].get_fontsize()
+    ('... p=0.90', 9.0)
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -124,14 +143,21 @@ def _figure(maps_by_name, windows, events, threshold):
             m = maps[i]
             ax = fig.add_subplot(grid[row, col], projection=m)
             m.plot(axes=ax, clip_interval=(1, 99.7) * u.percent, title=f"{name}\n{m.date.isot[:19]}")
-            ax.coords[0].set_axislabel(" ")
-            ax.coords[1].set_axislabel(" " if col else "Helioprojective Latitude")
+            # Every panel keeps sunpy's longitude label; the latitude label is said once per row.
+            if col:
+                ax.coords[1].set_axislabel(" ")
             live = (found.table["event_starttime"] <= m.date) & (found.table["event_endtime"] >= m.date)
             if live.any():
                 plot_events_on_map(m, found[live], axes=ax, color="cyan")
-        plot_probability(table, events=found, threshold=threshold, axes=fig.add_subplot(grid[row, 3]), label=name)
+        ax = plot_probability(table, events=found, threshold=threshold, axes=fig.add_subplot(grid[row, 3]))
+        ax.set_title(f"{name}: jet probability of each window")
+    return fig
+
+
+def _figure(maps_by_name, windows, events, threshold):
+    """`_demo_figure` as PNG bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
+    _demo_figure(maps_by_name, windows, events, threshold).savefig(buffer, format="png", dpi=80)
     return buffer.getvalue()
 
 

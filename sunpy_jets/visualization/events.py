@@ -16,6 +16,13 @@ from ..exceptions import InputError, InputTypeError
 __all__ = ["plot_probability", "plot_events_on_map", "animate_window"]
 
 
+def _outline():
+    """A dark outline that keeps labels readable on bright and dark parts of an image alike."""
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=2.5, foreground="black")]
+
+
 def _as_events(events):
     if events is None or isinstance(events, JetEvents):
         return events
@@ -24,20 +31,54 @@ def _as_events(events):
     raise InputTypeError(f"events must be a JetEvents (from JetClassifier.detect), not {type(events).__name__}")
 
 
+def _check_scan(table):
+    missing = [c for c in ("start_time", "end_time", "probability") if c not in table.colnames]
+    if missing:
+        raise InputError(f"the scan table lacks the column(s) {', '.join(missing)}; give JetClassifier.scan's output")
+    return table
+
+
 def _datetimes(times):
     return Time(times).utc.to_datetime()
+
+
+#: Tick labels of `matplotlib.dates.ConciseDateFormatter` where a day, month or year begins, in ISO order
+#: (its defaults spell months as words).
+_ISO_ZERO_FORMATS = ["", "%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M"]
+
+
+def _concise_time_axis(ax, times):
+    """
+    Concise UTC tick labels on ``ax`` alone (as sunpy's TimeSeries do, nothing rotated), and the date in the
+    axis label: an offset text beside the ticks would collide with a long label.
+    """
+    import matplotlib.dates as mdates
+
+    # A formatter the user (or a shared axis) chose is kept; matplotlib's default one is replaced.
+    if type(ax.xaxis.get_major_formatter()) is mdates.AutoDateFormatter:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(
+            mdates.ConciseDateFormatter(locator, zero_formats=_ISO_ZERO_FORMATS, show_offset=False)
+        )
+    days = sorted({t[:10] for t in Time(times).utc.isot})
+    return f"on {days[0]}" if len(days) == 1 else f"from {days[0]}"
 
 
 def plot_probability(table_or_events, *, events=None, threshold=None, axes=None, label=None):
     """
     Jet probability against time, with the events shaded.
 
+    Only ``axes`` is drawn on: the time labels are formatted on its own x axis (concise UTC times, nothing
+    rotated, the date in the axis label), so it can be one panel of a larger figure.
+
     Parameters
     ----------
     table_or_events : `~astropy.table.Table` or `~sunpy_jets.events.JetEvents`
         A scan (`~sunpy_jets.JetClassifier.scan`: ``start_time``, ``end_time``, ``probability``, one point
         per window at its centre; for a tiled scan the highest probability over the tiles of each window),
-        or events alone (their peak probabilities are marked).
+        or events alone (their peak probabilities are marked). A scan of one window is drawn as a point at
+        its centre with a bar from its start to its end.
     events : `~sunpy_jets.events.JetEvents`, optional
         Events to shade from start to end (default: the events given as first argument, if any).
     threshold : float, optional
@@ -45,7 +86,8 @@ def plot_probability(table_or_events, *, events=None, threshold=None, axes=None,
     axes : `matplotlib.axes.Axes`, optional
         Where to draw (default: a new figure).
     label : str, optional
-        Legend label of the probability curve.
+        Legend label of the probability curve (default: ``"window probability"``, or ``"max over tiles"``
+        for a tiled scan).
 
     Returns
     -------
@@ -60,54 +102,66 @@ def plot_probability(table_or_events, *, events=None, threshold=None, axes=None,
     >>> start = Time("2011-01-20T09:00") + [0, 1, 2, 3] * u.min
     >>> scan = QTable({"start_time": start, "end_time": start + 12 * u.min, "probability": [0.1, 0.8, 0.9, 0.2]})
     >>> ax = plot_probability(scan, threshold=0.5)
-    >>> len(ax.lines)
-    2
+    >>> [line.get_label() for line in ax.lines]
+    ['window probability', 'threshold 0.50']
+    >>> ax.get_xlabel()
+    'Time (UTC) on 2011-01-20; windows at their centres'
     """
     import matplotlib.pyplot as plt
 
     if isinstance(table_or_events, JetEvents):
         table, events = None, table_or_events if events is None else _as_events(events)
     elif isinstance(table_or_events, Table):
-        table, events = table_or_events, _as_events(events)
-        missing = [c for c in ("start_time", "end_time", "probability") if c not in table.colnames]
-        if missing:
-            raise InputError(
-                f"the scan table lacks the column(s) {', '.join(missing)}; give JetClassifier.scan's output"
-            )
+        table, events = _check_scan(table_or_events), _as_events(events)
     else:
         raise InputTypeError(
             f"plot_probability needs a scan table or JetEvents, not {type(table_or_events).__name__}"
         )
     ax = plt.figure().add_subplot() if axes is None else axes
+    drawn = []  # times drawn, for the date in the axis label
     if table is not None and len(table):
         start, end = Time(table["start_time"]), Time(table["end_time"])
         centre = start + (end - start) / 2
         prob = np.asarray(u.Quantity(table["probability"]).value, dtype=float)
         # One point per window: the most probable tile of a tiled scan.
-        keys, inverse = np.unique(centre.mjd, return_inverse=True)
+        keys, first, inverse = np.unique(centre.mjd, return_index=True, return_inverse=True)
         best = np.full(len(keys), -np.inf)
         np.maximum.at(best, inverse.ravel(), prob)
         tiled = len(keys) < len(prob)
-        times = Time(keys, format="mjd", scale=centre.scale)
         default = "max over tiles" if tiled else "window probability"
-        ax.plot(_datetimes(times), best, color="C0", lw=1.2, label=label or default)
+        # Markers show where the windows are while they are few enough to tell apart.
+        ax.plot(_datetimes(centre[first]), best, color="C0", lw=1.2, marker="o" if len(keys) <= 60 else None,
+                ms=3.5, label=label or default)
+        if len(keys) == 1:
+            # A lone point has no time extent: the bar shows the window it stands for (and sets the x range).
+            ax.plot(_datetimes(Time([start[first[0]], end[first[0]]])), [best[0]] * 2, "-|", color="C0", lw=1,
+                    ms=10, label="window start to end")
+        drawn.extend([start.min(), end.max()])
     if events is not None and len(events):
         for k, row in enumerate(events):
             ax.axvspan(*_datetimes(Time([row["event_starttime"], row["event_endtime"]])), color="C1", alpha=0.25,
                        lw=0, label="jet event" if k == 0 else None)
         peaks = _datetimes(events["event_peaktime"])
         ax.plot(peaks, np.ma.filled(np.ma.asarray(events["event_probability"], dtype=float), np.nan), "v",
-                color="C3", ls="none", label="peak")
+                color="C3", ls="none", label="event peak")
         if threshold is None:
             threshold = events.meta.get("threshold")
+        drawn.extend([Time(events["event_starttime"]).min(), Time(events["event_endtime"]).max()])
     if threshold is not None:
         ax.axhline(float(threshold), color="0.4", ls="--", lw=1, label=f"threshold {float(threshold):.2f}")
+    xlabel = "Time (UTC)"
+    if drawn:
+        xlabel += " " + _concise_time_axis(ax, Time(drawn))
+    else:
+        ax.text(0.5, 0.5, "no windows or events", transform=ax.transAxes, ha="center", va="center", color="0.4")
+    if table is not None and len(table):
+        # Said on the axis, not in the legend, so that it holds whatever label the curve is given.
+        xlabel += "; windows at their centres"
     ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel("jet probability")
-    ax.set_xlabel("time (UTC)")
+    ax.set_ylabel("Jet probability")
+    ax.set_xlabel(xlabel)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize="small")
-    ax.figure.autofmt_xdate()
     return ax
 
 
@@ -181,27 +235,62 @@ def plot_events_on_map(smap, events, *, axes=None, color="cyan", annotate=True, 
                 text += f"  p={float(probability):.2f}"
             # Inside the box's lower-left corner, clipped to the map: boxes may reach beyond its edges.
             x, y = smap.wcs.world_to_pixel(ll)
-            axes.text(float(x) + 1, float(y) + 1, text, color=color, fontsize="small", va="bottom", ha="left",
-                      clip_on=True)
+            axes.text(float(x) + 1, float(y) + 1, text, color=color, fontsize=9, fontweight="bold", va="bottom",
+                      ha="left", clip_on=True, path_effects=_outline())
     return axes
+
+
+def _frame_probabilities(probability, times):
+    """Per frame: the probability to show (NaN where none) and how many windows it is the maximum of."""
+    n = len(times)
+    if probability is None:
+        return np.full(n, np.nan), np.zeros(n, dtype=int)
+    if isinstance(probability, Table):
+        _check_scan(probability)
+        start, end = Time(probability["start_time"]), Time(probability["end_time"])
+        prob = np.asarray(u.Quantity(probability["probability"]).value, dtype=float)
+        # A window's start and end are its first and last frame times; a second of slack absorbs rounding.
+        inside = ((times[:, None] - start[None, :]).to_value(u.s) >= -1) & \
+                 ((end[None, :] - times[:, None]).to_value(u.s) >= -1)
+        values = np.where(inside, prob[None, :], -np.inf).max(axis=1, initial=-np.inf)
+        windows = np.stack([start.mjd, end.mjd], axis=1)
+        # Tiles of one window count once.
+        counts = np.array([len(np.unique(windows[row], axis=0)) for row in inside])
+        values[counts == 0] = np.nan
+    else:
+        values = np.asarray(probability, dtype=float)
+        if values.ndim == 0:
+            values = np.full(n, float(values))
+        if values.shape != (n,):
+            raise InputError(f"probability must be one number, one per frame ({n}) or a scan table, got shape "
+                             f"{values.shape}")
+        counts = np.ones(n, dtype=int)
+    if np.any((values < 0) | (values > 1)):
+        raise InputError("probability must be between 0 and 1")
+    return values, counts
 
 
 def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=200, cmap=None, **kwargs):
     """
     Animate the frames of a window with its jet probability.
 
+    Maps are drawn as sunpy draws them (their own colour map and stretch, e.g. ``sdoaia304``), with one
+    intensity scale for all frames, so that brightenings show.
+
     Parameters
     ----------
     maps_or_sequence : `~sunpy.map.MapSequence`, list of maps, or `~sunpy_jets.inputs.PreparedSequence`
         The frames (sunpy maps are drawn with their coordinates; a prepared sequence as the model sees it).
-    probability : float or array-like, optional
-        The window's jet probability, or one value per frame (e.g. of the window ending at each frame).
+    probability : float, array-like or `~astropy.table.Table`, optional
+        The window's jet probability, one value per frame, or a scan (`~sunpy_jets.JetClassifier.scan`,
+        ``start_time``, ``end_time`` and ``probability``): each frame then shows the highest probability of
+        the windows (and tiles) that contain it.
     axes : `matplotlib.axes.Axes`, optional
         Where to draw (default: a new figure; WCS axes for maps).
     interval : int
         Milliseconds between frames.
     cmap : str or `matplotlib.colors.Colormap`, optional
-        Colour map (default: the map's own, or ``"gray"``).
+        Colour map (default: the map's own, or ``"gray"`` for a prepared sequence).
     **kwargs
         Passed to `matplotlib.animation.FuncAnimation`.
 
@@ -217,8 +306,11 @@ def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=20
     >>> seq = make_sequence(kind="jet", seed=0, n_frames=3, shape=(32, 32), scale=9.375 * u.arcsec / u.pix)
     >>> animation = animate_window(seq.maps, probability=0.93)
     >>> html = animation.to_jshtml()  # or animation.save("window.gif") / plt.show()
-    >>> animation._fig.axes[0].get_title()
-    '... frame 3/3  P(jet) = 0.93'
+    >>> ax = animation._fig.axes[0]
+    >>> ax.get_title()
+    '...frame 3/3  P(jet) = 0.93'
+    >>> ax.images[0].get_cmap().name
+    'sdoaia304'
     """
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
@@ -236,34 +328,35 @@ def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=20
         images = [m.data for m in maps]
         times = Time([m.date for m in maps])
     n = len(images)
-    if probability is None:
-        values = [None] * n
-    else:
-        values = np.broadcast_to(np.asarray(probability, dtype=float), (n,)) if np.ndim(probability) == 0 \
-            else np.asarray(probability, dtype=float)
-        if values.shape != (n,):
-            raise InputError(f"probability must be one number or one per frame ({n}), got shape {values.shape}")
-        if np.any((values < 0) | (values > 1)):
-            raise InputError("probability must be between 0 and 1")
+    values, counts = _frame_probabilities(probability, times)
+    # One scale for every frame, robust to a few hot pixels.
+    limits = (min(float(np.nanpercentile(im, 0.5)) for im in images),
+              max(float(np.nanpercentile(im, 99.9)) for im in images))
 
     if maps is not None:
         if axes is None:
             axes = plt.figure().add_subplot(projection=maps[0])
-        image = maps[0].plot(axes=axes, cmap=cmap, title=False)
-        limits = image.get_clim()
+        # No cmap argument unless given: sunpy would take None over the map's own colour map.
+        image = maps[0].plot(axes=axes, title=False, **({} if cmap is None else {"cmap": cmap}))
+        names = [m.latex_name for m in maps]
     else:
         if axes is None:
             axes = plt.figure().add_subplot()
-        limits = (float(np.min(images)), float(np.max(images)))
-        image = axes.imshow(images[0], origin="lower", cmap=cmap or "gray", vmin=limits[0], vmax=limits[1])
+        image = axes.imshow(images[0], origin="lower", cmap=cmap or "gray")
+        axes.set_xlabel("x (model pixels)")
+        axes.set_ylabel("y (model pixels)")
+        axes.figure.colorbar(image, ax=axes, label="standardised intensity")
+        names = [f"prepared {t.utc.strftime('%Y-%m-%d %H:%M:%S')}" for t in times]
     title = axes.set_title("")
 
     def update(i):
         image.set_data(images[i])
         image.set_clim(*limits)
-        text = f"{times[i].utc.isot[:19]}  frame {i + 1}/{n}"
-        if values[i] is not None:
-            text += f"  P(jet) = {values[i]:.2f}"
+        text = f"{names[i]}\nframe {i + 1}/{n}"
+        if counts[i] == 0 and probability is not None:
+            text += "  (in no scanned window)"
+        elif not np.isnan(values[i]):
+            text += f"  P(jet) = {values[i]:.2f}" + (f" (max of {counts[i]} windows)" if counts[i] > 1 else "")
         title.set_text(text)
         return image, title
 
