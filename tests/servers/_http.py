@@ -1,12 +1,30 @@
 """A threaded HTTP server on 127.0.0.1 with a free port, the base of the stand-ins."""
 
+import contextlib
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["StandInServer"]
+__all__ = ["StandInServer", "fido_client_in_place_of"]
+
+
+@contextlib.contextmanager
+def fido_client_in_place_of(client, replaced):
+    """Within the block, Fido asks ``client`` instead of ``replaced`` (Fido's client registry is restored after)."""
+    from sunpy.net import Fido
+
+    had = replaced in Fido.registry
+    if had:
+        Fido.unregister(replaced)
+    Fido.register(client)
+    try:
+        yield
+    finally:
+        Fido.unregister(client)
+        if had:
+            Fido.register(replaced)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -14,7 +14,7 @@ import astropy.units as u
 from astropy.io import fits
 from astropy.time import Time
 
-from ._http import StandInServer
+from ._http import StandInServer, fido_client_in_place_of
 
 __all__ = ["FilesStandIn"]
 
@@ -61,21 +61,12 @@ class FilesStandIn(StandInServer):
     @contextlib.contextmanager
     def fido(self):
         """Within the block, ``Fido.search(a.Time(...) & a.Instrument.aia ...)`` finds this server's files."""
-        from sunpy.net import Fido
         from sunpy.net.vso import VSOClient
 
         client = _stand_in_client()
         client.server = self
-        had_vso = VSOClient in Fido.registry
-        if had_vso:
-            Fido.unregister(VSOClient)
-        Fido.register(client)
-        try:
+        with fido_client_in_place_of(client, VSOClient):
             yield self
-        finally:
-            Fido.unregister(client)
-            if had_vso:
-                Fido.register(VSOClient)
 
 
 _CLIENT = []

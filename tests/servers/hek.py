@@ -28,7 +28,7 @@ import numpy as np
 import astropy.units as u
 from astropy.time import Time
 
-from ._http import StandInServer
+from ._http import StandInServer, fido_client_in_place_of
 
 __all__ = ["HEKStandIn", "real_cj_records", "hek_records_from_catalogue"]
 
@@ -199,21 +199,12 @@ class HEKStandIn(StandInServer):
     @contextlib.contextmanager
     def fido(self):
         """Within the block, ``Fido.search(..., a.hek.XX)`` asks this server (Fido's client registry is restored after)."""
-        from sunpy.net import Fido
         from sunpy.net.hek import HEKClient
 
         client = _stand_in_client()
         client.stand_in_url = self.url + "?"
-        had_real = HEKClient in Fido.registry
-        if had_real:
-            Fido.unregister(HEKClient)
-        Fido.register(client)
-        try:
+        with fido_client_in_place_of(client, HEKClient):
             yield self
-        finally:
-            Fido.unregister(client)
-            if had_real:
-                Fido.register(HEKClient)
 
 
 _CLIENT = []
