@@ -155,6 +155,13 @@ def run_measurement(m, opts, prober, peak_flops):
                 row["peak_rss_mib"] = mem["peak_rss"] / MIB
                 row["work_rss_mib"] = (mem["peak_rss"] - mem["before_rss"]) / MIB
         rows.append(row)
+    for row in rows:
+        if row["variant"] in m.stages:
+            from cases._stages import stage_times
+
+            stages, total = stage_times(m.stages[row["variant"]]())
+            row["stages_s"], row["stages_call_s"] = stages, total
+            gc.collect()
     ref = next((r for r in rows if r["variant"] == m.reference), None)
     for r in rows:
         if ref and ref.get("rate"):
@@ -187,6 +194,8 @@ def format_table(rows):
         out.append("  ".join(str(x).rjust(w) if i >= 3 else str(x).ljust(w) for i, (x, w) in enumerate(zip(line, widths))))
     notes = [f"{r['case']} / {r['measurement']}: {r['note']}" for r in rows if r.get("note")]
     notes += [f"* {r['case']} / {r['measurement']} / {r['variant']}: {r['derived']}" for r in rows if "derived" in r]
+    notes += [f"stages of {r['case']} / {r['measurement']} / {r['variant']} (one call, {r['stages_call_s']:.2f} s): "
+              + ", ".join(f"{k} {v:.2f} s" for k, v in r["stages_s"].items()) for r in rows if "stages_s" in r]
     return "\n".join(out + ([""] + notes if notes else []))
 
 

@@ -88,7 +88,7 @@ def test_quick_run_covers_every_case(suite, quick_results):
     assert quick_results["machine"]["matmul_fp32_gflops"] > 0
     for r in rows:
         assert r["rate"] > 0, r
-        assert r["unit"] in {"seq", "frame", "file"}
+        assert r["unit"] in {"seq", "frame", "file", "window"}
     # Every case with a baseline gives each variant's ratio to it.
     for r in rows:
         if any(o["variant"] == "baseline" and o["measurement"] == r["measurement"] for o in rows):
@@ -115,3 +115,29 @@ def test_rst_report_has_a_row_per_result(suite, quick_results):
 
     table = rst_table(quick_results)
     assert table.count("   * - ") == len(quick_results["rows"]) + 1  # + the header row
+
+
+def test_public_api_rows_time_their_stages(suite, quick_results):
+    from cases._stages import STAGES  # noqa: PLC0415
+
+    staged = [r for r in quick_results["rows"] if "stages_s" in r]
+    assert staged and {r["case"] for r in staged} == {"public_api"}
+    for r in staged:
+        assert set(r["stages_s"]) <= set(STAGES), r["stages_s"]
+        assert {"check", "preprocess", "encode", "windows"} <= set(r["stages_s"]), r
+        assert all(v > 0 for v in r["stages_s"].values()) and r["stages_call_s"] > 0
+    assert any("read" in r["stages_s"] for r in staged)  # the file measurements (the shared real data are here)
+
+
+def test_stage_timing_names_the_stages_and_restores_the_package(suite):
+    from cases._stages import stage_times  # noqa: PLC0415
+    from sunpy_jets.model import JetModelConfig, JetRCNN  # noqa: PLC0415
+
+    before = JetRCNN.encode_frames, JetRCNN.classify_features
+    model = JetRCNN(JetModelConfig(image_size=32, n_frames=3, channels=(4,), hidden_size=4)).eval()
+    with torch.inference_mode():
+        stages, total = stage_times(lambda: model(torch.zeros(2, 3, 1, 32, 32)) + model.encode_frames(torch.zeros(1, 1, 32, 32)).sum())
+    # forward's encoder runs inside no timed stage; its LSTM is classify_features ("windows").
+    assert set(stages) == {"encode", "windows"}
+    assert sum(stages.values()) <= total
+    assert (JetRCNN.encode_frames, JetRCNN.classify_features) == before

@@ -238,3 +238,37 @@ def test_resample_time_interpolates_linearly():
     out, grid = resample_time(stack, times, 24 * u.s, max_gap=720 * u.s)
     np.testing.assert_allclose(out[:, 0, 0], [0, 24, 48, 72])
     np.testing.assert_allclose((grid - times[0]).to_value(u.s), [0, 24, 48, 72])
+
+
+def test_header_time_is_the_maps_own_date_without_decoding(aia304_files, aia304_12s_files, eit_files):
+    # Tile-compressed (JSOC RICE), plain and EIT files (whose sunpy source has its own date rule): the time read
+    # from the stored header, storage cards left out, is the one the full map gives.
+    from sunpy_jets.inputs._files import header_time
+
+    for path in [*aia304_files[:2], *aia304_12s_files[:2], *eit_files[:2]]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = sunpy.map.Map(str(path)).date
+        got = header_time(path)
+        assert got.scale == expected.scale and (got - expected).to_value(u.s) == 0, path
+
+
+def test_encoder_inference_path_folds_batch_norm_exactly():
+    # Without gradients the encoder folds each batch norm into its convolution; with them (training, saliency)
+    # it runs the modules: both must give the same features.
+    from sunpy_jets.model import JetRCNN
+
+    torch.manual_seed(0)
+    model = JetRCNN(JetModelConfig(image_size=48, n_frames=4, channels=(8, 16), difference_channels=(4, 8))).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    x = torch.randn(5, 1, 48, 48)
+    with torch.enable_grad():
+        expected = model.encode_frames(x).detach()
+    with torch.inference_mode():
+        got = model.encode_frames(x)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 __all__ = ["Measurement", "CASES"]
 
 #: Case modules in the order ``run.py`` runs them.
-CASES = ("inference", "scanning", "end_to_end", "training", "window_length")
+CASES = ("inference", "scanning", "end_to_end", "public_api", "training", "window_length")
 
 
 @dataclass
@@ -37,6 +37,9 @@ class Measurement:
     max_repeats: int | None = None
     #: The variant the ``×`` column divides by.
     reference: str = "baseline"
+    #: Variants whose stages are timed in one more, untimed call (variant -> factory of the callable);
+    #: see ``cases/_stages.py``.
+    stages: dict = field(default_factory=dict)
 
     def count_of(self, variant: str) -> int:
         return self.counts.get(variant, self.count)

@@ -6,6 +6,7 @@ enter: predict, scan, detect, the command line and the Dask path all read them i
 """
 
 import glob
+import re
 import warnings
 from pathlib import Path
 
@@ -30,6 +31,31 @@ def image_header(path):
     raise FileFormatError(f"{path} holds no 2-D image")
 
 
+# Cards that describe a tile-compressed image's storage (a binary table), not the image: left out of the header
+# read for its time, which is otherwise the image's own.
+_STORAGE_CARD = re.compile(r"^(Z[A-Z0-9_-]*|T(TYPE|FORM|UNIT|SCAL|ZERO|DIM|NULL)\d+|TFIELDS|THEAP|PCOUNT|GCOUNT|XTENSION|BITPIX|"
+                           r"NAXIS\d*|EXTNAME|CHECKSUM|DATASUM)$")
+
+
+def _dating_header(path):
+    """
+    The first 2-D image's header cards, read as stored, without decoding pixels.
+
+    A tile-compressed image (JSOC's RICE files) is opened as its binary table: astropy's conversion of
+    the table header into the image header reads and rewrites every card, which made reading a
+    header for its time cost a third of a whole file's decoding. The image's own cards are the same in
+    both; the table's storage cards are left out.
+    """
+    with fits.open(path, disable_image_compression=True) as hdul:
+        for hdu in hdul:
+            header = hdu.header
+            compressed = header.get("ZIMAGE") is True and header.get("ZNAXIS") == 2
+            if compressed or (hdu.is_image and header.get("NAXIS") == 2):
+                return {card.keyword: card.value for card in header.cards
+                        if card.keyword not in ("", "COMMENT", "HISTORY") and not _STORAGE_CARD.match(card.keyword)}
+    raise FileFormatError(f"{path} holds no 2-D image")
+
+
 def header_time(path):
     """
     A file's observation time from its header only, as ``sunpy.map.Map(path).date`` reads it.
@@ -47,7 +73,7 @@ def header_time(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # non-standard but harmless header cards
-            header = image_header(path)
+            header = _dating_header(path)
             # A 1×1 stand-in for the pixels: the time comes from the header exactly as the full map's would.
             stand_in = sunpy.map.Map((np.zeros((1, 1), dtype=np.float32), header))
     except FileFormatError:

@@ -22,6 +22,7 @@ This module depends on nothing else in the package but its exception classes.
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..exceptions import InputError
@@ -82,7 +83,21 @@ class FrameEncoder(nn.Module):
         >>> encoder.feature_maps(torch.zeros(3, 1, 32, 32)).shape
         torch.Size([3, 16, 8, 8])
         """
-        return self.features(x)
+        if self.training or torch.is_grad_enabled():
+            return self.features(x)
+        # Inference: each batch norm folded into its convolution's weights and bias, which saves a pass over
+        # every activation (exact to float rounding; ~10 % faster on a CPU, docs/performance.rst).
+        for conv, bn, _ in self._stages():
+            scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+            shift = bn.bias - bn.running_mean * scale
+            if conv.bias is not None:
+                shift = shift + conv.bias * scale
+            x = F.relu(F.conv2d(x, conv.weight * scale[:, None, None, None], shift, conv.stride, conv.padding), inplace=True)
+        return x
+
+    def _stages(self):
+        layers = list(self.features)
+        return [layers[i : i + 3] for i in range(0, len(layers), 3)]
 
     @staticmethod
     def pool(fmap: torch.Tensor) -> torch.Tensor:
