@@ -61,7 +61,7 @@ for i, jet in enumerate(observation.jets):
         alpha=0.25,
         label="jet (truth)" if i == 0 else None,
     )
-ax.legend(loc="upper left")
+ax.legend(loc="lower right")
 ax.set_title("Sliding-window jet probability over a 40-minute observation")
 
 plt.show()

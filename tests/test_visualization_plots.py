@@ -182,3 +182,21 @@ def test_demo_figure_map_panels_have_x_labels_and_readable_boxes(seq):
     assert map_axes[0].coords[1].get_axislabel().strip()
     assert "UTC" in probability_axes.get_xlabel() and _visible_tick_labels(probability_axes.xaxis)
     assert "jet" in probability_axes.get_title()
+
+
+def test_boxes_beyond_the_map_keep_its_frame_and_their_labels_on_it(seq):
+    m = seq.maps[0]
+    fig = plt.figure()
+    ax = fig.add_subplot(projection=m)
+    m.plot(axes=ax)
+    frame = ax.get_xlim(), ax.get_ylim()
+    # A box half off the right edge of the map.
+    tx = m.top_right_coord.Tx.reshape(1)
+    events = JetEvents.from_columns(start=START.reshape(1), end=(START + 5 * u.min).reshape(1), probability=[0.9],
+                                    tx=tx, ty=m.center.Ty.reshape(1), width=150 * u.arcsec)
+    plot_events_on_map(m, events, axes=ax)
+    assert (ax.get_xlim(), ax.get_ylim()) == frame
+    fig.canvas.draw()
+    label = ax.texts[0].get_window_extent()
+    axes_box = ax.get_window_extent()
+    assert axes_box.x0 <= label.x0 and label.x1 <= axes_box.x1 + 0.5

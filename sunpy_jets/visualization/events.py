@@ -9,6 +9,7 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
+from astropy.visualization import AsinhStretch, ImageNormalize
 
 from ..events.table import JetEvents
 from ..exceptions import InputError, InputTypeError
@@ -222,6 +223,8 @@ def plot_events_on_map(smap, events, *, axes=None, color="cyan", annotate=True, 
     elif not axes.images:
         smap.plot(axes=axes)
     frame = smap.coordinate_frame
+    limits = axes.get_xlim(), axes.get_ylim()
+    ny, nx = smap.data.shape[-2:]
     for row in events:
         ll = SkyCoord(row["boundbox_c1ll"], row["boundbox_c2ll"], frame=frame)
         ur = SkyCoord(row["boundbox_c1ur"], row["boundbox_c2ur"], frame=frame)
@@ -233,10 +236,17 @@ def plot_events_on_map(smap, events, *, axes=None, color="cyan", annotate=True, 
             text = Time(row["event_peaktime"]).strftime("%H:%M")
             if probability is not np.ma.masked:
                 text += f"  p={float(probability):.2f}"
-            # Inside the box's lower-left corner, clipped to the map: boxes may reach beyond its edges.
-            x, y = smap.wcs.world_to_pixel(ll)
-            axes.text(float(x) + 1, float(y) + 1, text, color=color, fontsize=9, fontweight="bold", va="bottom",
-                      ha="left", clip_on=True, path_effects=_outline())
+            # Inside the box's bottom edge, held on the map (boxes may reach beyond its edges), and
+            # running inwards from the box's corner nearer the map's centre so that it is not cut off.
+            (x0, x1), (y0, _) = (np.clip(v, -0.5, n - 0.5) for v, n in
+                                 zip(smap.wcs.world_to_pixel(SkyCoord([ll, ur])), (nx, ny)))
+            right = (x0 + x1) / 2 > nx / 2
+            axes.text(float(x1) - 1 if right else float(x0) + 1, float(y0) + 1, text, color=color, fontsize=9,
+                      fontweight="bold", va="bottom", ha="right" if right else "left", clip_on=True,
+                      path_effects=_outline())
+    # Boxes reaching beyond the map would widen the axes past the image: keep the frame they had.
+    axes.set_xlim(*limits[0])
+    axes.set_ylim(*limits[1])
     return axes
 
 
@@ -342,7 +352,9 @@ def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=20
     else:
         if axes is None:
             axes = plt.figure().add_subplot()
-        image = axes.imshow(images[0], origin="lower", cmap=cmap or "gray")
+        # An asinh stretch, as sunpy's for AIA, so that the quiet Sun shows beside a bright jet.
+        norm = ImageNormalize(vmin=limits[0], vmax=limits[1], stretch=AsinhStretch(0.05))
+        image = axes.imshow(images[0], origin="lower", cmap=cmap or "gray", norm=norm)
         axes.set_xlabel("x (model pixels)")
         axes.set_ylabel("y (model pixels)")
         axes.figure.colorbar(image, ax=axes, label="standardised intensity")
