@@ -142,7 +142,8 @@ def _demo_figure(maps_by_name, windows, events, threshold):
         for col, i in enumerate((0, int(np.argmin(np.abs(offsets))), len(maps) - 1)):
             m = maps[i]
             ax = fig.add_subplot(grid[row, col], projection=m)
-            m.plot(axes=ax, clip_interval=(1, 99.7) * u.percent, title=f"{name}\n{m.date.isot[:19]}")
+            title = f"{name}\n{m.date.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+            m.plot(axes=ax, clip_interval=(1, 99.7) * u.percent, title=title)
             # Every panel keeps sunpy's longitude label; the latitude label is said once per row.
             if col:
                 ax.coords[1].set_axislabel(" ")
