@@ -9,12 +9,15 @@ brightness under it) into a `JetMeasurement`:
   width of the base; the position angle counts counter-clockwise from solar north, as the HEK's does;
 - **spine**: the excess-weighted centre across the jet in bins along the direction, from the base out to
   the height: a polyline that follows a bent spire;
-- **height**: the largest projected distance from the base reached by the region in any frame (the 99th
-  percentile of its pixels' distances in that frame);
+- **height**: the largest distance from the base, along the direction, of the front: where the excess along
+  the spire falls to half its level just behind the region's tip, in any frame (the region itself reaches a
+  few noise widths beyond the front of a bright jet);
 - **width**: the mean, along the spine, of the full width at half maximum across it (2.355 times the
   excess-weighted standard deviation within three of them, iterated), less the one-pixel smoothing;
-- **speed**: the slope of a straight-line fit of the front's distance against time while it rises (until
-  it has covered 90 % of the way from the first frame's extent to the height), with its standard error;
+- **speed**: the slope of a ramp fitted to the region's extent against time (flat at the base
+  brightening's extent, rising at the speed, flat at its largest extent; least squares over the frames up to
+  the one after it has covered 90 % of the way), with the standard error of a straight line through the
+  frames on the ramp; a fixed-significance contour moves with the front, so its offset does not bias it;
 - **opening angle**: twice the arctangent of half the growth of the width along the spine;
 - **times**: the region's first frame covering at least 3 pixels and 5 % of its largest extent (the
   onset, to the cadence), its last frame (the end) and its brightest frame (the peak).
@@ -119,17 +122,71 @@ def _widths(s, n, w, height, scale):
 
 
 def _front_fit(t, d, height):
-    """Straight-line fit of the rising front; (slope, error, intercept, times used, distances used)."""
-    rising = np.ones(len(t), dtype=bool)
-    # the front rises from where the first frame's brightening ends (a wide base is lit at once)
+    """
+    Fit of the rising front; ``(slope, error, intercept, times used, distances used)``.
+
+    The front stays at the base brightening's extent, then rises, then stops at the height: a straight line
+    through all of it would be too shallow. The fit is a ramp ``clip(lo + v (t - t0), lo, height)`` (``lo``
+    the first frame's extent), least squares over a grid of ``v`` and ``t0``, on the frames up to the one
+    after the front covers 90 % of the way; the slope's error is that of a straight line through the
+    frames on the ramp.
+    """
     reached = np.flatnonzero(d >= d[0] + 0.9 * (height - d[0]))
-    if len(reached):
-        rising[reached[0] + 1:] = False
-    t, d = t[rising], d[rising]
-    if len(t) < 3:
+    stop = reached[0] + 2 if len(reached) else len(t)
+    t, d = t[:stop], d[:stop]
+    if len(t) < 3 or height <= d[0]:
         return np.nan, np.nan, np.nan, t, d
-    coef, cov = np.polyfit(t, d, 1, cov=True)
-    return float(coef[0]), float(np.sqrt(max(cov[0, 0], 0.0))), float(coef[1]), t, d
+    lo = float(d[0])
+    step = float(np.median(np.diff(t)))
+    speeds = np.geomspace(0.05, 5000 / 700, 240)  # arcsec/s: about 35 to 5000 km/s
+    onsets = np.arange(t[0] - step, t[-1] + step / 8, step / 8)
+    model = np.clip(lo + speeds[:, None, None] * (t[None, None, :] - onsets[None, :, None]), lo, height)
+    cost = ((model - d) ** 2).sum(axis=-1)
+    i, j = np.unravel_index(np.argmin(cost), cost.shape)
+    slope, onset = float(speeds[i]), float(onsets[j])
+    ramp = (t >= onset - step / 2) & (lo + slope * (t - onset) <= height + slope * step / 2)
+    if ramp.sum() >= 3:
+        coef, cov = np.polyfit(t[ramp], d[ramp], 1, cov=True)
+        error = float(np.sqrt(max(cov[0, 0], 0.0)))
+    else:  # two frames on the ramp: the grid's residual over the time it spans
+        error = float(np.sqrt(cost[i, j] / max(len(t) - 2, 1)) / max(np.ptp(t[ramp]) if ramp.any() else step, step))
+    return slope, error, lo - slope * onset, t, d
+
+
+def _front_positions(s, n, excess, frames, mask, half_width, scale):
+    """
+    Distance of the front from the base along the direction in each frame: where the excess along the spire
+    falls to half its level just behind the tip (the region's farthest pixels lie a few noise widths beyond
+    the front of a bright jet, so the region's extent alone would be long).
+    """
+    band = np.abs(n) <= half_width
+    fronts = []
+    for i in frames:
+        inside = mask[i] & band
+        tip = float(np.percentile(s[inside], 99)) if inside.sum() >= 3 else float(np.percentile(s[mask[i]], 99))
+        edges = np.arange(-scale / 2, tip + 6 * scale, scale)
+        pick = band & (s >= edges[0]) & (s < edges[-1])
+        index = np.digitize(s[pick], edges) - 1
+        total = np.bincount(index, weights=excess[i][pick], minlength=len(edges) - 1)
+        count = np.bincount(index, minlength=len(edges) - 1)
+        profile = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+        profile = np.convolve(profile, [0.25, 0.5, 0.25], mode="same")
+        centres = (edges[:-1] + edges[1:]) / 2
+        behind = (centres >= tip - max(4 * scale, 0.25 * tip)) & (centres <= tip)
+        if not behind.any():
+            fronts.append(tip)
+            continue
+        level = float(profile[behind].max())
+        start = int(np.flatnonzero(behind)[np.argmax(profile[behind])])
+        below = np.flatnonzero(profile[start:] < 0.5 * level)
+        if level <= 0 or not len(below):
+            fronts.append(tip)
+            continue
+        k = start + int(below[0])
+        # linear interpolation between the last bin above half the level and the first below
+        a, b = profile[k - 1], profile[k]
+        fronts.append(float(centres[k - 1] + (a - 0.5 * level) / max(a - b, 1e-12) * scale))
+    return np.array(fronts)
 
 
 def measure_jet(cube, mask, *, excess=None):
@@ -178,15 +235,21 @@ def measure_jet(cube, mask, *, excess=None):
     normal = np.array([-direction[1], direction[0]])
     s = (tx - bx) * direction[0] + (ty - by) * direction[1]
     n = (tx - bx) * normal[0] + (ty - by) * normal[1]
-    front = np.array([np.percentile(dist[mask[i]], 99) for i in frames])
-    height = float(front.max())
-    height_error = float(max(scale, np.percentile(front, 100) - np.percentile(front, 90)))
+    # the region's extent in each frame: a contour at a fixed significance, so it moves with the front (its
+    # offset from the front, a few noise widths, does not change the speed fitted to it)
+    track = np.array([np.percentile(dist[mask[i]], 99) for i in frames])
+    extent = float(track.max())
     # widths: from the time-summed excess (positive part) near the footprint
     near = ndilate(footprint, 2)
     w_all = np.where(near, np.clip(np.where(mask, excess, 0).sum(axis=0), 0, None), 0.0)
-    centres, widths, offsets = _widths(s[near], n[near], w_all[near], max(height, scale), scale)
+    centres, widths, offsets = _widths(s[near], n[near], w_all[near], max(extent, scale), scale)
     if len(widths) == 0:
         return None
+    half_width = max(float(np.mean(widths)), 2 * scale)
+    front = _front_positions(s, n, np.where(ndilate(mask, 1), excess, 0.0), frames, mask, half_width, scale)
+    front = np.maximum(front, 0.0)
+    height = float(front.max())
+    height_error = float(max(scale, np.percentile(front, 100) - np.percentile(front, 90)))
     width = float(np.mean(widths))
     width_error = float(np.std(widths) / np.sqrt(len(widths))) if len(widths) > 1 else width / 2
     if len(widths) >= 3:
@@ -199,7 +262,7 @@ def measure_jet(cube, mask, *, excess=None):
                                    for c, o in zip(centres, offsets)])
     times = cube.times[frames]
     t_rel = (times - times[0]).to_value(u.s)
-    slope, slope_error, intercept, _, _ = _front_fit(t_rel, front, height)
+    slope, slope_error, intercept, _, _ = _front_fit(t_rel, track, extent)
     k = cube.km_per_arcsec
     brightness = weights[frames].sum(axis=(1, 2))
     early = [_weighted_centre(tx, ty, weights[i]) for i in frames[:2] if weights[i].sum() > 0]
@@ -225,7 +288,7 @@ def measure_jet(cube, mask, *, excess=None):
         bbox=(float(tx[footprint].min()), float(tx[footprint].max()), float(ty[footprint].min()),
               float(ty[footprint].max())),
         front_times=t_rel,
-        front_distances=front,
+        front_distances=track,
         fit=(slope, intercept),
         strength=float(brightness.max()),
     )
