@@ -164,7 +164,7 @@ def _front_positions(s, n, excess, frames, mask, half_width, scale):
     for i in frames:
         inside = mask[i] & band
         tip = float(np.percentile(s[inside], 99)) if inside.sum() >= 3 else float(np.percentile(s[mask[i]], 99))
-        edges = np.arange(-scale / 2, tip + 6 * scale, scale)
+        edges = np.arange(-scale / 2, max(tip, 0.0) + 6 * scale, scale)  # a tip behind the base: no empty bins
         pick = band & (s >= edges[0]) & (s < edges[-1])
         index = np.digitize(s[pick], edges) - 1
         total = np.bincount(index, weights=excess[i][pick], minlength=len(edges) - 1)

@@ -9,7 +9,6 @@ the model's work.
 
 import queue
 import threading
-import warnings
 from collections import deque
 
 import numpy as np
@@ -19,6 +18,7 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 
 from ..exceptions import InputError, InputTypeError, InputWarning
+from ..settings import warn_user
 from ..inputs import FramePreprocessor, standardize
 from ..inputs._cadence import FOV_TOLERANCE, CadenceGrid
 from ._geometry import GridGeometry
@@ -41,8 +41,9 @@ _READ_AHEAD = 4
 _THUMB_SIZE = 512
 
 
-def warn(message, stacklevel=4):
-    warnings.warn(message, InputWarning, stacklevel=stacklevel)
+def warn(message):
+    """An `InputWarning` at the user's line (the Scanner's default ``report``)."""
+    warn_user(message, InputWarning)
 
 
 def check_int(value, name, minimum=1):

@@ -31,7 +31,8 @@ from astropy.time import Time
 
 from ..events.detection import events_from_windows
 from ..events.refine import localize_events, single_window_table
-from ..exceptions import InputError
+from ..exceptions import InputError, InputWarning
+from ..settings import warn_user
 from ..inputs._checks import frame_coordinate
 from ..inputs._notes import preprocessing_notes
 from ..inputs.maps import MIN_FRAMES, count_frames, iter_maps, resolve_search
@@ -137,21 +138,21 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
         )
     scanner.end_run(final=True)
     resampler = scanner.resampler
+    notes = []  # what was done to the input: one warning for the call, at the user's line
     if resampler.n_interpolated:
-        warn(
+        notes.append(
             f"{resampler.n_interpolated} frame(s) off the model's {config.cadence:.0f} cadence (longest spacing "
-            f"{resampler.longest:.1f} s) were resampled by linear interpolation",
-            stacklevel=2,
+            f"{resampler.longest:.1f} s) were resampled by linear interpolation"
         )
     if scanner.skipped_runs:
-        warn(
+        notes.append(
             f"{len(scanner.skipped_runs)} run(s) between gaps ({', '.join(map(str, scanner.skipped_runs))} frames) "
-            f"were shorter than a window of {config.n_frames} frames and were not scanned",
-            stacklevel=2,
+            f"were shorter than a window of {config.n_frames} frames and were not scanned"
         )
     pre = scanner.pre
-    for note in preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing):
-        warn(note, stacklevel=2)
+    notes += preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing)
+    if notes:
+        warn_user(notes[0] if len(notes) == 1 else "the input was changed: " + "; ".join(notes), InputWarning)
     return scanner.table(stride=stride)
 
 
@@ -298,10 +299,14 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
     events_from_windows(empty, **options)
     data = resolve_search(data, progress=clf.progress if progress is None else progress)  # fetched once, read twice
     total = count_frames(data)
+    maps = None
     if total is not None and MIN_FRAMES <= total < clf.config.n_frames:
-        # Shorter than one window (a 15-frame Solar Jet Hunter subject): the whole sequence is one window.
         maps = list(iter_maps(data, instrument=clf.config.instrument, wavelength=clf.config.wavelength,
                               need_exposure=clf.config.exposure_normalize))
+        if maps[-1].date - maps[0].date >= (clf.config.n_frames - 1) * clf.config.cadence:
+            data, maps = maps, None  # few frames but sparse (36 s AIA): they span a window, so scan them
+    if maps is not None:
+        # Shorter than one window (a 15-frame Solar Jet Hunter subject): the whole sequence is one window.
         if center is None and max(abs(maps[0].dimensions.x * maps[0].scale.axis1),
                                   abs(maps[0].dimensions.y * maps[0].scale.axis2)) > clf.config.fov:
             center = maps[0].center  # one window cannot be tiled here: classify the model's field at the centre
@@ -318,7 +323,7 @@ def detect(clf, data, *, threshold=None, low_threshold=None, min_windows=1, merg
         return events
     if isinstance(data, Iterator):
         warn("the frames came from an iterator, which cannot be read twice: the events are not localised; "
-             "give a list, a MapSequence or files to get one event per jet", stacklevel=2)
+             "give a list, a MapSequence or files to get one event per jet")
         return events
     maps = iter_maps(data, instrument=clf.config.instrument, wavelength=clf.config.wavelength,
                      need_exposure=clf.config.exposure_normalize)
