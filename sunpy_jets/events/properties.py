@@ -138,11 +138,13 @@ def _front_fit(t, d, height):
         return np.nan, np.nan, np.nan, t, d
     lo = float(d[0])
     step = float(np.median(np.diff(t)))
-    speeds = np.geomspace(0.05, 5000 / 700, 240)  # arcsec/s: about 35 to 5000 km/s
+    speeds = np.geomspace(0.002, 3.0, 300)  # arcsec/s: about 1.5 to 2200 km/s
     onsets = np.arange(t[0] - step, t[-1] + step / 8, step / 8)
     model = np.clip(lo + speeds[:, None, None] * (t[None, None, :] - onsets[None, :, None]), lo, height)
     cost = ((model - d) ** 2).sum(axis=-1)
     i, j = np.unravel_index(np.argmin(cost), cost.shape)
+    if i == len(speeds) - 1:  # lit at once, faster than any jet: a brightening, not an outflow
+        return np.nan, np.nan, np.nan, t, d
     slope, onset = float(speeds[i]), float(onsets[j])
     ramp = (t >= onset - step / 2) & (lo + slope * (t - onset) <= height + slope * step / 2)
     if ramp.sum() >= 3:
