@@ -217,3 +217,33 @@ def test_detect_on_a_sequence_shorter_than_a_window():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert len(clf.detect(seq.maps, threshold=0.999999)) == 0
+
+
+def test_front_ramp_fit_ignores_the_flat_base_and_top():
+    from sunpy_jets.events.properties import _front_fit
+
+    rng = np.random.default_rng(1)
+    t = np.arange(20) * 24.0
+    truth = np.clip(8 + 0.4 * (t - 100), 8, 70)  # flat base brightening, front at 0.4″/s, stopped at 70″
+    d = truth + rng.normal(0, 1.0, len(t))
+    slope, error, _, _, _ = _front_fit(t, d, float(d.max()))
+    assert abs(slope - 0.4) < 0.04 and 0 < error < 0.1
+    # a straight line through the same frames (the former fit) is far too shallow
+    assert np.polyfit(t[:12], d[:12], 1)[0] < 0.3
+    # lit at once, no rise: no speed
+    flat = np.r_[np.full(5, 3.0), np.full(10, 60.0)]
+    assert np.isnan(_front_fit(np.arange(15) * 24.0, flat, 60.0)[0])
+
+
+@pytest.mark.parametrize("speed, height, width", [(300, 50, 6), (100, 25, 5)])
+def test_height_and_speed_of_one_jet_within_fifteen_percent(speed, height, width):
+    options = dict(duration=24 * u.min, n_distractors=0, shape=(200, 200), scale=1.8 * u.arcsec / u.pix,
+                   bad_frame_rate=0, seed=2)
+    empty = make_observation(jets=[], **options)
+    truth = JetEvent(_params(30, height=height, speed=speed, width=width), empty[0].center, empty.times[10])
+    obs = make_observation(jets=[truth], lazy=False, **options)
+    best = _closest(segment_jets(cube_from_maps(obs.maps)), truth)
+    true_height = height * 1e3 / truth.km_per_arcsec
+    # the region's 3-sigma edge lies beyond the front of a bright jet: the height is read at half level
+    assert abs(best.height - true_height) / true_height < 0.15
+    assert abs(best.speed - speed) / speed < 0.15

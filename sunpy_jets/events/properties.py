@@ -143,9 +143,10 @@ def _front_fit(t, d, height):
     model = np.clip(lo + speeds[:, None, None] * (t[None, None, :] - onsets[None, :, None]), lo, height)
     cost = ((model - d) ** 2).sum(axis=-1)
     i, j = np.unravel_index(np.argmin(cost), cost.shape)
-    if i == len(speeds) - 1:  # lit at once, faster than any jet: a brightening, not an outflow
-        return np.nan, np.nan, np.nan, t, d
     slope, onset = float(speeds[i]), float(onsets[j])
+    between = np.abs(d - (lo + height) / 2) < 0.4 * (height - lo)
+    if i == len(speeds) - 1 or not between.any():
+        return np.nan, np.nan, np.nan, t, d  # lit at once, no frame on the way up: a brightening, not an outflow
     ramp = (t >= onset - step / 2) & (lo + slope * (t - onset) <= height + slope * step / 2)
     if ramp.sum() >= 3:
         coef, cov = np.polyfit(t[ramp], d[ramp], 1, cov=True)
