@@ -25,6 +25,7 @@ __all__ = [
     "SunpyJetsWarning",
     "InputWarning",
     "CatalogueWarning",
+    "ProvenanceWarning",
     "HEKFormatWarning",
     "SunpyJetsDeprecationWarning",
 ]
@@ -193,6 +194,19 @@ class HEKFormatWarning(SunpyJetsWarning):
     --------
     >>> from sunpy_jets.exceptions import HEKFormatWarning, SunpyJetsWarning
     >>> issubclass(HEKFormatWarning, SunpyJetsWarning)
+    True
+    """
+
+
+class ProvenanceWarning(SunpyJetsWarning):
+    """
+    HEK records went out with the package's placeholder provenance (``frm_institute``, ``frm_contact``):
+    set yours once with `~sunpy_jets.events.set_hek_provenance` or the ``SUNPY_JETS_FRM_*`` variables.
+
+    Examples
+    --------
+    >>> from sunpy_jets.exceptions import ProvenanceWarning, SunpyJetsWarning
+    >>> issubclass(ProvenanceWarning, SunpyJetsWarning)
     True
     """
 

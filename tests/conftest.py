@@ -40,6 +40,15 @@ def _isolate_user_directories(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_session_provenance():
+    """Each test starts without a session HEK provenance (a doctest, the tour's, may have set one)."""
+    from sunpy_jets.events import set_hek_provenance
+
+    set_hek_provenance(frm_institute=None, frm_contact=None, frm_identifier=None, frm_url=None)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _close_figures():
     yield
     import matplotlib.pyplot as plt

@@ -261,7 +261,10 @@ def run_demo(output="sunpy_jets_demo", *, frames=None, device="auto", seed=0, n_
     output.mkdir(parents=True, exist_ok=True)
     for name, found in result.events.items():
         result.files.append(found.write(output / f"events_{name}.json"))
-        result.files.extend(found.to_voevent(output / f"voevent_{name}") if len(found) else [])
+        # generated scenes: marked as a trial, with the demo as their maker (they are not for the HEK)
+        demo_provenance = {"frm_institute": "sunpy_jets demo (generated data)", "frm_contact": "nobody@example.org"}
+        result.files.extend(found.to_voevent(output / f"voevent_{name}", test=True, **demo_provenance)
+                            if len(found) else [])
     png = _figure(maps_by_name, result.windows, result.events, classifier.threshold)
     result.files.append(atomic_write_bytes(output / "demo.png", png))
 

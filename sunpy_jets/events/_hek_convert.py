@@ -24,7 +24,7 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
-from ..exceptions import HEKFormatError, HEKFormatWarning, InputError
+from ..exceptions import HEKFormatError, HEKFormatWarning, InputError, ProvenanceWarning
 from ..settings import warn_user
 from ._columns import (
     PROPERTY_COLUMNS,
@@ -53,6 +53,7 @@ __all__ = [
     "only_jets",
     "set_provenance",
     "configured_provenance",
+    "warn_placeholder_provenance",
     "PROVENANCE_ENV",
 ]
 
@@ -175,6 +176,24 @@ def records_from_table(table, overrides, *, test, time_precision):
                 record[name_] = value
         records.append(record)
     return records
+
+
+def warn_placeholder_provenance(table, overrides):
+    """
+    One `ProvenanceWarning` when an export's ``frm_institute`` or ``frm_contact`` would be the package's
+    placeholders (nothing set in the call, the events, the session or the environment).
+    """
+    configured = configured_provenance()
+    missing = [key for key in ("frm_institute", "frm_contact")
+               if not (overrides.get(key) or table.meta.get(key) or configured.get(key)
+                       or (key in table.colnames and len(table) and all(plain_value(v) for v in table[key])))]
+    if missing and len(table):
+        warn_user(
+            f"the HEK records carry the package's placeholder {' and '.join(missing)} (sunpy_jets / its issue "
+            "tracker): say who made them with set_hek_provenance(frm_institute=..., frm_contact=...), the "
+            "SUNPY_JETS_FRM_INSTITUTE / SUNPY_JETS_FRM_CONTACT variables or the export's keyword arguments",
+            ProvenanceWarning,
+        )
 
 
 def hektable_from_records(records):

@@ -30,6 +30,7 @@ observatory) and labels them, as `sunpy.net.hek.HEKTable` does, with an Earth ob
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -55,10 +56,11 @@ from ._hek_convert import (
     read_stored_block,
     records_from_table,
     table_from_records,
+    warn_placeholder_provenance,
 )
 from .._atomic import atomic_write_text
 from .._paths import check_output_dir
-from ..exceptions import HEKFormatError, InputError, InputTypeError
+from ..exceptions import HEKFormatError, InputError, InputTypeError, ProvenanceWarning
 from .hek import load_hek_records
 from ..version import version as _package_version
 from ._columns import as_arcsec, as_time
@@ -263,9 +265,11 @@ class JetEvents(QTable):
         """
         One HEK coronal-jet (CJ) record per event, with every attribute the HEK requires.
 
-        Values come, in this order, from the keyword arguments, the event's own columns, `meta`, and defaults
-        (``frm_institute``/``frm_identifier`` ``"sunpy_jets"``, ``frm_contact`` the project's issue tracker,
-        ``frm_url`` the project page: set your own before submitting to the HEK). The archivist's
+        Values come, in this order, from the keyword arguments, the event's own columns, `meta`,
+        `~sunpy_jets.events.set_hek_provenance` or the ``SUNPY_JETS_FRM_*`` environment variables, and
+        placeholders (``frm_institute``/``frm_identifier`` ``"sunpy_jets"``, ``frm_contact`` the project's issue
+        tracker, ``frm_url`` the project page); records that would go out with the placeholder institute or
+        contact give a `~sunpy_jets.exceptions.ProvenanceWarning`. The archivist's
         ``kb_archivdate``, ``kb_archivist`` and ``kb_archivurl`` are left empty; ``kb_archivid`` is the IVORN
         SolarSoft's ``export_event.pro`` would give (``ivo://helio-informatics.org/CJ_{frm}_{date}_{start}_{n}``)
         unless the event already has one. Wavelengths are written in ångström (the HEK archive itself stores
@@ -303,6 +307,7 @@ class JetEvents(QTable):
             "frm_identifier": frm_identifier,
             "frm_url": frm_url,
         }
+        warn_placeholder_provenance(self, overrides)
         return records_from_table(self, overrides, test=test, time_precision=time_precision)
 
     def to_hektable(self, **kwargs):
@@ -334,7 +339,10 @@ class JetEvents(QTable):
         >>> hek["event_coord"][0].Tx, hek["obs_meanwavel"][0]
         (<Longitude -245. arcsec>, <MaskedQuantity 304. Angstrom>)
         """
-        return hektable_from_records(self.to_hek(**kwargs))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ProvenanceWarning)  # a table to compare with, not an export
+            records = self.to_hek(**kwargs)
+        return hektable_from_records(records)
 
     def to_voevent(self, directory, **kwargs):
         """
@@ -361,7 +369,7 @@ class JetEvents(QTable):
         >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
         ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
         >>> with tempfile.TemporaryDirectory() as folder:
-        ...     paths = events.to_voevent(folder, frm_contact="me@example.org")
+        ...     paths = events.to_voevent(folder, frm_institute="EPFL", frm_contact="me@example.org")
         ...     read_voevent(paths[0])["event_probability"]
         0.9
         """
@@ -431,7 +439,8 @@ class JetEvents(QTable):
         if path.exists() and not overwrite:
             raise InputError(f"{path} exists; pass overwrite=True to replace it")
         extra = {name: column_kind(self[name]) for name in self.colnames if name not in CORE_COLUMNS}
-        text = hek_json_text(self.to_hek(time_precision=6), self.meta, extra)
+        # saving is not submitting: the placeholder provenance is not warned about here, only by to_hek
+        text = hek_json_text(records_from_table(self, {}, test=False, time_precision=6), self.meta, extra)
         return atomic_write_text(path, text)
 
     @classmethod

@@ -86,7 +86,7 @@ def voevent_bytes(record, *, event_type="CJ"):
     >>> from sunpy_jets.events import voevent_bytes
     >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
     ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
-    >>> voevent_bytes(events.to_hek()[0]).splitlines()[1][:35]
+    >>> voevent_bytes(events.to_hek(frm_institute="EPFL", frm_contact="me@example.org")[0]).splitlines()[1][:35]
     b'<voe:VOEvent xmlns:voe="http://www.'
     """
     validate_hek_record(record, event_type=event_type)
@@ -200,7 +200,7 @@ def write_voevent(record, directory, *, event_type="CJ"):
     >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
     ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = write_voevent(events.to_hek()[0], folder)
+    ...     path = write_voevent(events.to_hek(frm_institute="EPFL", frm_contact="me@example.org")[0], folder)
     >>> path.name.startswith("CJ_sunpy_jets_") and path.suffix == ".xml"
     True
     """
@@ -244,7 +244,8 @@ def read_voevent(path):
     >>> events = JetEvents.from_columns(start=Time(["2011-01-20T09:00"]), end=Time(["2011-01-20T09:12"]),
     ...     probability=[0.9], tx=[-245] * u.arcsec, ty=[-1003] * u.arcsec, width=300 * u.arcsec)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     record = read_voevent(write_voevent(events.to_hek()[0], folder))
+    ...     hek = events.to_hek(frm_institute="EPFL", frm_contact="me@example.org")[0]
+    ...     record = read_voevent(write_voevent(hek, folder))
     >>> record["event_coord1"], record["boundbox_c1ll"], record["obs_channelid"]
     (-245.0, -395.0, '304')
     """
