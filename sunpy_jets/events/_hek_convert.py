@@ -2,15 +2,14 @@
 Conversion between the table of a `~sunpy_jets.events.JetEvents` and HEK records.
 
 The HEK methods of `~sunpy_jets.events.JetEvents` delegate here: ``to_hek`` to `records_from_table`,
-``to_hektable`` to `hektable_from_records`, ``from_hek`` and ``read`` to `table_from_records` (with
-`read_stored_block` and `decode_meta` for the ``"sunpy_jets"`` block of our JSON files) and ``write`` to
-`column_kind` and `hek_json_text`. The table's columns are HEK attribute names, so their names are defined
-here as well. Checking and normalising one record at a time is `sunpy_jets.events`'s job.
+``to_hektable`` to `hektable_from_records`, ``from_hek`` and ``read`` to `table_from_records`. The table's
+columns are HEK attribute names, so their names are defined here as well. Checking and normalising one record
+at a time is `sunpy_jets.events.hek`'s job; the ``"sunpy_jets"`` block of our JSON files is
+`sunpy_jets.events._hek_json`'s, and who made the records `sunpy_jets.events._provenance`'s.
 """
 
 import hashlib
 import json
-import os
 import re
 import warnings
 from collections import Counter
@@ -24,7 +23,7 @@ from astropy.time import Time
 
 from sunpy.coordinates import Helioprojective
 
-from ..exceptions import HEKFormatError, HEKFormatWarning, InputError, ProvenanceWarning
+from ..exceptions import HEKFormatError, HEKFormatWarning, InputError
 from ..settings import warn_user
 from ._columns import (
     PROPERTY_COLUMNS,
@@ -34,6 +33,7 @@ from ._columns import (
     property_records,
     spine_points,
 )
+from ._provenance import PROJECT_URL, configured_provenance
 from .hek import ARCHIVIST_FIELDS, format_hek_time, normalize_hek_record
 from ..version import version as _package_version
 
@@ -46,15 +46,7 @@ __all__ = [
     "records_from_table",
     "hektable_from_records",
     "table_from_records",
-    "column_kind",
-    "hek_json_text",
-    "read_stored_block",
-    "decode_meta",
     "only_jets",
-    "set_provenance",
-    "configured_provenance",
-    "warn_placeholder_provenance",
-    "PROVENANCE_ENV",
 ]
 
 BOX_COLUMNS = ("boundbox_c1ll", "boundbox_c2ll", "boundbox_c1ur", "boundbox_c2ur")
@@ -62,7 +54,6 @@ TIME_COLUMNS = ("event_starttime", "event_endtime", "event_peaktime")
 REQUIRED_COLUMNS = (*TIME_COLUMNS, "event_probability", "event_coord", *BOX_COLUMNS)
 ERROR_COLUMNS = ("event_c1error", "event_c2error")
 CORE_COLUMNS = (*REQUIRED_COLUMNS, *ERROR_COLUMNS)
-PROJECT_URL = "https://github.com/sunpy/sunpy_jets"
 # Per-record attributes of imported HEK events that are kept as columns (who annotated, in which channel).
 _PROVENANCE_COLUMNS = (
     "frm_name",
@@ -82,7 +73,6 @@ _PROVENANCE_COLUMNS = (
     "event_title",
     "event_description",
 )
-_META_KEY = "sunpy_jets"  # top-level key of our JSON files beside the HEK's "result"
 
 
 def records_from_table(table, overrides, *, test, time_precision):
@@ -176,24 +166,6 @@ def records_from_table(table, overrides, *, test, time_precision):
                 record[name_] = value
         records.append(record)
     return records
-
-
-def warn_placeholder_provenance(table, overrides):
-    """
-    One `ProvenanceWarning` when an export's ``frm_institute`` or ``frm_contact`` would be the package's
-    placeholders (nothing set in the call, the events, the session or the environment).
-    """
-    configured = configured_provenance()
-    missing = [key for key in ("frm_institute", "frm_contact")
-               if not (overrides.get(key) or table.meta.get(key) or configured.get(key)
-                       or (key in table.colnames and len(table) and all(plain_value(v) for v in table[key])))]
-    if missing and len(table):
-        warn_user(
-            f"the HEK records carry the package's placeholder {' and '.join(missing)} (sunpy_jets / its issue "
-            "tracker): say who made them with set_hek_provenance(frm_institute=..., frm_contact=...), the "
-            "SUNPY_JETS_FRM_INSTITUTE / SUNPY_JETS_FRM_CONTACT variables or the export's keyword arguments",
-            ProvenanceWarning,
-        )
 
 
 def hektable_from_records(records):
@@ -368,178 +340,6 @@ def _normalized(records, shown=5):
         warn_user(f"{len(repairs)} of {len(records)} HEK record(s) were repaired on reading: "
                   f"{'; '.join(repairs[:shown])}{more}", HEKFormatWarning)
     return clean
-
-
-def column_kind(column):
-    """
-    How an extra column is stored in our JSON files: ``"bool"``, ``"float"``, ``"str"`` or ``"quantity:{unit}"``.
-
-    Parameters
-    ----------
-    column : `~astropy.table.Column` or `~astropy.units.Quantity`
-
-    Returns
-    -------
-    `str`
-    """
-    if isinstance(column, u.Quantity):
-        return f"quantity:{column.unit.to_string()}"
-    if column.dtype.kind == "b":
-        return "bool"
-    if column.dtype.kind in "iuf":
-        return "float"
-    return "str"
-
-
-def hek_json_text(records, meta, columns):
-    """
-    The text of a HEK-API-shaped JSON file (see ``JetEvents.write``).
-
-    Parameters
-    ----------
-    records : `list` of `dict`
-        The HEK records, under ``"result"``; NaN becomes ``null``.
-    meta : `dict`
-        The table's ``meta``, kept under ``"sunpy_jets"`` (quantities and times as JSON objects).
-    columns : `dict`
-        The `column_kind` of each extra column, kept under ``"sunpy_jets"``.
-
-    Returns
-    -------
-    `str`
-
-    Raises
-    ------
-    `~sunpy_jets.exceptions.InputError`
-        A value cannot be written as JSON.
-    """
-    # A missing number (NaN) is null in HEK JSON, as in the HEK's own responses; JetEvents.read turns it back into NaN.
-    records = [{k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in r.items()}
-               for r in records]  # fmt: skip
-    content = {
-        "result": records,
-        "overmax": False,
-        _META_KEY: {"version": _package_version, "meta": _encode_meta(meta), "columns": columns},
-    }
-    try:
-        return json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"the events cannot be written as JSON ({exc}): give meta and columns JSON values") from exc
-
-
-def read_stored_block(path):
-    """
-    The still encoded ``meta`` and the column kinds that ``JetEvents.write`` stored in a JSON file.
-
-    Parameters
-    ----------
-    path : `~pathlib.Path`
-
-    Returns
-    -------
-    `tuple` of (`dict`, `dict`) or `None`
-        `None` when the file has no (or an empty) ``"sunpy_jets"`` block: a plain HEK response.
-
-    Raises
-    ------
-    `~sunpy_jets.exceptions.HEKFormatError`
-        The block lacks a ``meta`` object or a ``columns`` object of type names.
-    """
-    stored = {}
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(content, dict) and isinstance(content.get(_META_KEY), dict):
-            stored = content[_META_KEY]
-    except (OSError, ValueError, RecursionError):
-        pass  # not our JSON: load_hek_records reads the file again and says what is wrong with it
-    if not stored:
-        return None
-    meta, columns = stored.get("meta", {}), stored.get("columns", {})
-    if not (isinstance(meta, dict) and isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
-        raise HEKFormatError(
-            f"{path}: its 'sunpy_jets' block needs a 'meta' object and a 'columns' object of type names; "
-            "the file was edited or not written by JetEvents.write"
-        )
-    return meta, columns
-
-
-def decode_meta(meta):
-    """
-    Undo the encoding of quantities and times in a stored ``meta``.
-
-    Parameters
-    ----------
-    meta : `dict`
-        As `read_stored_block` returns it.
-
-    Returns
-    -------
-    `dict`
-
-    Raises
-    ------
-    `ValueError`, `TypeError`
-        A stored unit or time does not parse.
-    """
-    out = {}
-    for key, value in meta.items():
-        if isinstance(value, dict) and set(value) == {"value", "unit"}:
-            out[key] = u.Quantity(value["value"], value["unit"])
-        elif isinstance(value, dict) and set(value) == {"time"}:
-            out[key] = Time(value["time"], scale="utc")
-        else:
-            out[key] = value
-    return out
-
-
-def _encode_meta(meta):
-    out = {}
-    for key, value in meta.items():
-        if isinstance(value, u.Quantity):
-            out[key] = {"value": value.value.tolist(), "unit": value.unit.to_string()}
-        elif isinstance(value, Time):
-            out[key] = {"time": format_hek_time(value, precision=6)}
-        elif isinstance(value, np.generic):
-            out[key] = value.item()
-        else:
-            try:
-                json.dumps(value)
-            except TypeError:
-                value = str(value)
-            out[key] = value
-    return out
-
-
-#: Environment variables that set the HEK provenance of every export (``JetEvents.to_hek``).
-PROVENANCE_ENV = {
-    "frm_institute": "SUNPY_JETS_FRM_INSTITUTE",
-    "frm_contact": "SUNPY_JETS_FRM_CONTACT",
-    "frm_identifier": "SUNPY_JETS_FRM_IDENTIFIER",
-    "frm_url": "SUNPY_JETS_FRM_URL",
-}
-_CONFIGURED = {}
-
-
-def set_provenance(**values):
-    """Set (a value) or clear (`None`) the session's HEK provenance; see ``sunpy_jets.events.set_hek_provenance``."""
-    unknown = set(values) - set(PROVENANCE_ENV)
-    if unknown:
-        raise InputError(f"unknown provenance field(s) {sorted(unknown)}; give {', '.join(PROVENANCE_ENV)}")
-    for key, value in values.items():
-        if value is None:
-            _CONFIGURED.pop(key, None)
-        elif not isinstance(value, str) or not value.strip():
-            raise InputError(f"{key} must be a non-empty string, not {value!r}")
-        else:
-            _CONFIGURED[key] = value.strip()
-    return configured_provenance()
-
-
-def configured_provenance():
-    """The HEK provenance set for this session, over the environment variables."""
-    out = {key: os.environ[env].strip() for key, env in PROVENANCE_ENV.items() if os.environ.get(env, "").strip()}
-    out.update(_CONFIGURED)
-    return out
 
 
 def _instrument(value):

@@ -3,7 +3,7 @@ Who made the events: the HEK provenance (``frm_institute``, ``frm_contact``, ``f
 set once for a session or in the environment, instead of on every ``to_hek`` call.
 """
 
-from ._hek_convert import PROVENANCE_ENV, configured_provenance, set_provenance
+from ._provenance import PROVENANCE_ENV, configured_provenance, set_provenance
 
 __all__ = ["set_hek_provenance", "hek_provenance", "PROVENANCE_ENV"]
 

@@ -34,37 +34,27 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from packaging.version import parse as parse_version
 
-import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import MaskedColumn, QTable, Table
-from astropy.time import Time
+from astropy.table import QTable, Table
 
 from sunpy.coordinates import Helioprojective
 
-from ._hek_convert import (
-    BOX_COLUMNS,
-    CORE_COLUMNS,
-    ERROR_COLUMNS,
-    REQUIRED_COLUMNS,
-    TIME_COLUMNS,
-    column_kind,
-    decode_meta,
-    hek_json_text,
-    hektable_from_records,
-    read_stored_block,
-    records_from_table,
-    table_from_records,
-    warn_placeholder_provenance,
-)
 from .._atomic import atomic_write_text
 from .._paths import check_output_dir
 from ..exceptions import HEKFormatError, InputError, InputTypeError, ProvenanceWarning
-from .hek import load_hek_records
-from ..version import version as _package_version
 from ._columns import as_arcsec, as_time
+from ._hek_convert import (
+    CORE_COLUMNS,
+    REQUIRED_COLUMNS,
+    hektable_from_records,
+    records_from_table,
+    table_from_records,
+)
+from ._hek_json import column_kind, decode_meta, hek_json_text, read_stored_block
+from ._provenance import warn_placeholder_provenance
 from ._table_checks import default_meta, empty_table, validated, voevent_paths
+from .hek import load_hek_records
 
 __all__ = ["JetEvents"]
 
