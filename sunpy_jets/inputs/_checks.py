@@ -18,6 +18,7 @@ __all__ = [
     "check_map",
     "observation_time",
     "check_wcs",
+    "wcs_key",
     "exposure_divisor",
     "frame_coordinate",
     "SequenceChecker",
@@ -77,6 +78,31 @@ def _header_number(meta, key):
         return np.nan
 
 
+# Header values that decide whether a frame's WCS is usable (with its class and shape, `wcs_key`); the
+# observer's position (`_OBSERVER_KEYS`) changes every frame and is only checked to be finite numbers.
+_WCS_KEYS = ("ctype1", "ctype2", "cunit1", "cunit2", "crval1", "crval2", "crpix1", "crpix2", "cdelt1", "cdelt2",
+             "cd1_1", "cd1_2", "cd2_1", "cd2_2", "pc1_1", "pc1_2", "pc2_1", "pc2_2", "crota2")  # fmt: skip
+_OBSERVER_KEYS = ("hgln_obs", "hglt_obs", "dsun_obs", "crln_obs", "crlt_obs", "hae_x", "hae_y", "hae_z")
+
+
+def wcs_key(m) -> tuple:
+    """What `check_wcs` depends on besides the observer: frames with equal keys pass or fail it alike."""
+    return (type(m).__name__, np.shape(m.data), *(repr(m.meta.get(key)) for key in _WCS_KEYS))
+
+
+def _check_wcs_numbers(meta, where):
+    """The cheap part of `check_wcs`: WCS keywords present, and every number among them and the observer's finite."""
+    has_scale = ("cdelt1" in meta and "cdelt2" in meta) or ("cd1_1" in meta and "cd2_2" in meta)
+    if not (has_scale and "ctype1" in meta and "ctype2" in meta):
+        raise InputError(f"{where} has no world coordinate system (CTYPE/CDELT keywords); every frame needs a WCS")
+    for key in (*_WCS_KEYS[4:], *_OBSERVER_KEYS):
+        value = _header_number(meta, key)
+        if value is not None and not np.isfinite(value):
+            raise InputError(
+                f"{where} has an unusable world coordinate system: {key.upper()}={meta[key]!r} is not a finite number"
+            )
+
+
 def check_wcs(m, *, where: str = "the frame") -> None:
     """
     Refuse a frame whose world coordinate system cannot place its pixels on the Sun.
@@ -90,17 +116,7 @@ def check_wcs(m, *, where: str = "the frame") -> None:
         If any of these fails; the message names the keyword.
     """
     meta = m.meta
-    has_scale = ("cdelt1" in meta and "cdelt2" in meta) or ("cd1_1" in meta and "cd2_2" in meta)
-    if not (has_scale and "ctype1" in meta and "ctype2" in meta):
-        raise InputError(f"{where} has no world coordinate system (CTYPE/CDELT keywords); every frame needs a WCS")
-    keys = ("crval1", "crval2", "crpix1", "crpix2", "cdelt1", "cdelt2", "cd1_1", "cd1_2", "cd2_1", "cd2_2",
-            "pc1_1", "pc1_2", "pc2_1", "pc2_2", "crota2")  # fmt: skip
-    for key in keys:
-        value = _header_number(meta, key)
-        if value is not None and not np.isfinite(value):
-            raise InputError(
-                f"{where} has an unusable world coordinate system: {key.upper()}={meta[key]!r} is not a finite number"
-            )
+    _check_wcs_numbers(meta, where)
     ctypes = (str(meta.get("ctype1")), str(meta.get("ctype2")))
     try:
         frame = m.coordinate_frame
@@ -169,7 +185,7 @@ def exposure_divisor(m, *, where: str = "the frame") -> float:
     return value
 
 
-def check_map(m, *, index: int = 0, need_exposure: bool = True):
+def check_map(m, *, index: int = 0, need_exposure: bool = True, same_wcs_as_last: bool = False):
     """
     Check that one map has the metadata and pixel values the classifier needs.
 
@@ -181,6 +197,9 @@ def check_map(m, *, index: int = 0, need_exposure: bool = True):
         Position of the frame in its sequence, used in messages.
     need_exposure : bool
         Whether an exposure time is required (it is when intensities are normalised to DN/s).
+    same_wcs_as_last : bool
+        The frame's `wcs_key` equals that of a frame that passed `check_wcs`: only its numbers are checked
+        (building sunpy's coordinate frame for every frame of a long sequence would be the checks' main cost).
 
     Returns
     -------
@@ -208,7 +227,10 @@ def check_map(m, *, index: int = 0, need_exposure: bool = True):
     data = np.asarray(m.data)
     if data.ndim != 2:
         raise InputError(f"{where} is {data.ndim}-D; each frame must be a 2-D image")
-    check_wcs(m, where=where)
+    if same_wcs_as_last:
+        _check_wcs_numbers(m.meta, where)
+    else:
+        check_wcs(m, where=where)
     if need_exposure:
         exposure_divisor(m, where=where)
     # One pass without temporaries: the largest non-NaN value tells both checks apart (full-disk frames are large).
@@ -265,10 +287,13 @@ class SequenceChecker:
         self.first = None
         self.last_time = None
         self.count = 0
+        self.last_wcs = None  # the wcs_key of the last frame that passed
 
     def __call__(self, m):
         i = self.count
-        time = check_map(m, index=i, need_exposure=self.need_exposure)
+        key = wcs_key(m)
+        time = check_map(m, index=i, need_exposure=self.need_exposure, same_wcs_as_last=key == self.last_wcs)
+        self.last_wcs = key
         instrument = str(m.instrument or "").upper()
         try:
             wavelength = m.wavelength
