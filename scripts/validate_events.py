@@ -53,6 +53,9 @@ def real_background(full_disk, rng, duration):
     for k, offset in enumerate((0, shift)):
         # the field stays put while the Sun turns under it: the later crop starts further east
         x0, y0 = int(centre[0]) - side // 2 - offset, int(centre[1]) - side // 2
+        # crops of one size inside the frame (near its edge the whole field moves in)
+        x0 = int(np.clip(x0, 0, full_disk.data.shape[1] - side))
+        y0 = int(np.clip(y0, 0, full_disk.data.shape[0] - side))
         crop = full_disk.submap([x0, y0] * u.pix, top_right=[x0 + side - 1, y0 + side - 1] * u.pix)
         crop = crop.superpixel([factor, factor] * u.pix, func=np.max)
         crop.meta["date-obs"] = (full_disk.date + k * duration * u.min).isot

@@ -49,6 +49,15 @@ def _jets_found(maps, detect):
     return out
 
 
+def _fits_field(m, truth):
+    """Whether the catalogue's height fits in the subject's field: some corner lies at least that far from the base."""
+    corners = [(m.bottom_left_coord.Tx, m.bottom_left_coord.Ty), (m.bottom_left_coord.Tx, m.top_right_coord.Ty),
+               (m.top_right_coord.Tx, m.bottom_left_coord.Ty), (m.top_right_coord.Tx, m.top_right_coord.Ty)]
+    far = max(np.hypot((x - truth.base.Tx).to_value(u.arcsec), (y - truth.base.Ty).to_value(u.arcsec))
+              for x, y in corners)
+    return bool(truth.max_height.to_value(u.arcsec) <= far)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--root", default=str(ROOT))
@@ -62,7 +71,8 @@ def main(argv=None):
         for truth in cal.starting_jets:
             maps = read_subject_render(root / cal.name, cal)
             found = _jets_found(maps, args.detect)
-            row = {"subject": cal.name, "sjh_id": truth.sjh_id, "n_found": len(found)}
+            row = {"subject": cal.name, "sjh_id": truth.sjh_id, "n_found": len(found),
+                   "height_fits_field": _fits_field(maps[0], truth), "duration_min": truth.duration.to_value(u.min)}
             near = [f for f in found if f[0].separation(truth.base) < 60 * u.arcsec]
             if near:
                 base, height, width, speed, _ = min(near, key=lambda f: f[0].separation(truth.base))
@@ -77,8 +87,8 @@ def main(argv=None):
             rows.append(row)
             print(json.dumps(row), flush=True)
 
-    def median(key):
-        values = [r[key] for r in rows if r.get(key) is not None]
+    def median(key, subset=rows):
+        values = [r[key] for r in subset if r.get(key) is not None]
         if not values:
             return float("nan"), float("nan"), 0
         return float(np.median(np.abs(values))), float(np.median(values)), len(values)
@@ -86,7 +96,12 @@ def main(argv=None):
     # each median: (median |error|, median signed error, count)
     summary = {"jets": len(rows), "found_within_60_arcsec": sum("base_error" in r for r in rows),
                **{f"median_{k}": median(k) for k in ("base_error", "height_rel_error", "width_rel_error",
-                                                     "speed_rel_error")}}
+                                                     "speed_rel_error")},
+               # the catalogue's height is over the jet's whole life (often longer than the subject's 5.6
+               # minutes) and may reach beyond the subject's field: those that fit it, alone
+               "jets_whose_height_fits_the_field": sum(r["height_fits_field"] for r in rows),
+               "median_height_rel_error_fitting_field": median(
+                   "height_rel_error", [r for r in rows if r["height_fits_field"]])}
     print(json.dumps(summary, indent=1))
     if args.json:
         with open(args.json, "w") as handle:
