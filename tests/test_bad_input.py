@@ -50,13 +50,12 @@ from sunpy_jets.exceptions import (
     InputWarning,
     SunpyJetsError,
     SunpyJetsWarning,
-    TrainingError,
 )
 from sunpy_jets.events import load_hek_records, normalize_hek_record
 from sunpy_jets.model import JetModelConfig
 from sunpy_jets.training import TrainingRecipe
 
-from conftest import make_aia_sequence, realdata_path
+from conftest import make_aia_sequence
 
 CONFIG = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=6, fov_arcsec=57.6)
 N = 6

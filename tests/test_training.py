@@ -1,13 +1,11 @@
 """Tests of sunpy_jets.training: the loop, best-epoch copy, resumable checkpoints, the card, grid search."""
 
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 

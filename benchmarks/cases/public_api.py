@@ -28,7 +28,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 
 import astropy.units as u
 from astropy.io import fits

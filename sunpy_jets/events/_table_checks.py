@@ -3,7 +3,6 @@ Checks and canonical form of the `~sunpy_jets.events.JetEvents` table: defaults 
 table, validation of the core and property columns, and the VOEvent files a path names.
 """
 
-from pathlib import Path
 
 import numpy as np
 from packaging.version import parse as parse_version
