@@ -265,7 +265,11 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
             frame=cube.frame,
         )
         jet = measure_jet(sub, mask, excess=excess[region])
-        if jet is None or jet.width < MIN_WIDTH or jet.height < max(min_aspect * jet.width, 5 * cube.scale, MIN_HEIGHT):
+        if jet is None:
+            continue
+        # the shape test reads the region's own extent: the height (at the front's half level) is shorter
+        extent = max(jet.height, float(np.max(jet.front_distances, initial=0.0)))
+        if jet.width < MIN_WIDTH or extent < max(min_aspect * jet.width, 5 * cube.scale, MIN_HEIGHT):
             continue
         if not jet.speed > MIN_SPEED:  # no front rising over three frames: a brightening, not an outflow
             continue
