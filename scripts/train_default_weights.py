@@ -74,7 +74,7 @@ def _generate(args):
 
 
 #: Modules of sunpy_jets.synthetic that make_sequence never runs (the realistic scenes): editing them keeps the cache.
-_NOT_MAKE_SEQUENCE = frozenset({"realistic.py", "realframes.py"})
+_NOT_MAKE_SEQUENCE = frozenset({"realistic.py", "_realistic_parts.py", "_realistic_sampler.py", "realframes.py"})
 
 
 def generator_digest():
