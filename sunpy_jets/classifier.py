@@ -27,6 +27,8 @@ from .inputs.preprocessing import PreparedSequence, prepare_sequence
 from .model.pretrained import pretrained_directory
 from .model.weights import ModelCard, load_weights, save_weights
 from .scanning._windows import encode_in_chunks, window_logits
+from .scanning.engine import detect, scan  # what the methods scan and detect call
+from .training import fit  # what the method fit calls
 
 __all__ = ["JetClassifier"]
 
@@ -279,8 +281,6 @@ class JetClassifier:
         >>> len(clf.fit(data, data, recipe=TrainingRecipe(epochs=1), progress=False))
         1
         """
-        from .training import fit
-
         return fit(self, train, validation, recipe=recipe, checkpoint_dir=checkpoint_dir, resume=resume,
                    progress=progress, callbacks=callbacks, data_description=data_description)  # fmt: skip
 
@@ -436,8 +436,6 @@ class JetClassifier:
         ...
         sunpy_jets.exceptions.InputError: no files match the pattern 'no_such_*.fits'
         """
-        from .scanning.engine import scan
-
         return scan(self, data, stride=stride, center=center, width=width, tiles=tiles, progress=progress, **kwargs)
 
     def detect(self, data, *, threshold=None, stride=1, **kwargs):
@@ -459,6 +457,4 @@ class JetClassifier:
         ...
         sunpy_jets.exceptions.InputError: threshold must be between 0 and 1, not 2.0
         """
-        from .scanning.engine import detect
-
         return detect(self, data, threshold=threshold, stride=stride, **kwargs)

@@ -5,6 +5,9 @@ Each subcommand lives in its own module of this package, which defines ``add_par
 (its arguments) and ``run(args) -> int`` (its work). Errors of the package are printed as one line
 with what to fix, and give exit status 2; an interruption gives 130; a closed output pipe
 (``sunpy-jets ... | head -1``) ends quietly with 141.
+
+The subcommand modules import the rest of the package inside their functions, not at the top: that is
+what lets ``sunpy-jets --help`` answer without importing torch or building a model.
 """
 
 import argparse

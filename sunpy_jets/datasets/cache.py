@@ -51,6 +51,7 @@ from ._cache_entry import (
     read_sidecar,
     sidecar_digest,
 )
+from .jsoc import completed_files
 
 __all__ = [
     "CACHE_FORMAT",
@@ -291,8 +292,6 @@ def read_cache_index(cache_dir, *, config=None, verify=True):
 
 
 def _items_from_manifest(manifest, download_dir):
-    from .jsoc import completed_files
-
     for row in manifest:
         files = completed_files(download_dir, row["label_id"])
         yield {
@@ -308,6 +307,7 @@ def _items_from_manifest(manifest, download_dir):
 
 def _build_entry(cache_dir, label_id, item, config, overwrite, dtype):
     """Build (or keep) one entry; returns its status and message, or raises what went wrong."""
+    # torch only when an entry is built (inputs.preprocessing needs it): reading a cache needs none
     from ..inputs.preprocessing import prepare_sequence
 
     entry_paths(cache_dir, label_id)  # a label id too long for a file name fails here, for this entry only

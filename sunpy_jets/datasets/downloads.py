@@ -18,7 +18,7 @@ import astropy.units as u
 from astropy.table import QTable
 from astropy.time import Time
 
-
+from .._atomic import atomic_write_text
 from ..exceptions import DownloadError, InputError
 from .jsoc import COMPLETE_MARKER, completed_files, manifest_query, resolve_jsoc_email, sequence_directory
 
@@ -311,8 +311,6 @@ def _fetch_one(manifest, index, directory, email, waits, max_conn, progress, ove
     import parfive
     from sunpy.net import Fido  # imported late: sunpy.net is slow to import and only needed here
     from sunpy.net.jsoc import JSOCClient
-
-    from .._atomic import atomic_write_text
 
     row = manifest[index]
     label_id = str(row["label_id"])

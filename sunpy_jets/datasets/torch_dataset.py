@@ -17,8 +17,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from astropy.table import QTable
+
 from .._validation import as_seed
 from ..exceptions import FileFormatError, InputError, InputTypeError
+from .cache import read_cache_index
 
 __all__ = ["augment_sequence", "AugmentedDataset", "JetSequenceDataset", "TensorJetDataset"]
 
@@ -189,10 +192,6 @@ class JetSequenceDataset(_AugmentMixin, Dataset):
     """
 
     def __init__(self, cache, indices=None, *, augment=False, seed=None, config=None):
-        from astropy.table import QTable
-
-        from .cache import read_cache_index
-
         if isinstance(cache, QTable):
             index = cache
         elif isinstance(cache, (str, bytes)) or hasattr(cache, "__fspath__"):

@@ -55,6 +55,7 @@ from ._hek_json import column_kind, decode_meta, hek_json_text, read_stored_bloc
 from ._provenance import warn_placeholder_provenance
 from ._table_checks import default_meta, empty_table, validated, voevent_paths
 from .hek import load_hek_records
+from .voevent import read_voevent, write_voevent
 
 __all__ = ["JetEvents"]
 
@@ -363,8 +364,6 @@ class JetEvents(QTable):
         ...     read_voevent(paths[0])["event_probability"]
         0.9
         """
-        from .voevent import write_voevent
-
         # a folder that cannot be written fails here, before any file of this export exists, not halfway
         directory = check_output_dir(directory, "the VOEvent folder")
         records = self.to_hek(**kwargs)
@@ -529,8 +528,6 @@ class JetEvents(QTable):
         if isinstance(source, (str, os.PathLike)) and voevent_paths(Path(source)) is not None:
             source = voevent_paths(Path(source))
         if isinstance(source, (list, tuple)) and source and all(isinstance(item, (str, os.PathLike)) for item in source):
-            from .voevent import read_voevent
-
             source = [read_voevent(item) for item in source]
         records = load_hek_records(source)
         return _from_records(records, meta={}, columns=None)

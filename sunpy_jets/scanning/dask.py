@@ -48,7 +48,10 @@ from ..inputs._cadence import grid_emitters
 from ..inputs._checks import SequenceChecker
 from ..inputs._files import expand_path_argument, header_time, read_fits
 from ..inputs._notes import preprocessing_notes
+from ..model.weights import ModelCard
 from ..settings import show_progress
+from ._engine import Scanner, check_options, in_background
+from .engine import events_from_scan, scan
 from .tiling import DEFAULT_MAX_RADIUS
 
 __all__ = ["scan_files", "DistributedScanResult", "DEFAULT_CHUNK_SIZE"]
@@ -118,8 +121,8 @@ _WORKER_MODELS = {}
 
 def _worker_classifier(payload):
     """The classifier of ``payload`` (weights bytes, card JSON), built once per worker process."""
+    # imported here: sunpy_jets.classifier imports sunpy_jets.scanning, whose __init__ imports this module
     from ..classifier import JetClassifier
-    from ..model.weights import ModelCard
 
     weights, card_dict, key = payload
     clf = _WORKER_MODELS.get(key)
@@ -144,9 +147,6 @@ def _worker_classifier(payload):
 
 def _scan_chunk(payload, spec):
     """Scan one chunk; return its windows, the files that failed, and the warnings raised."""
-    from ._engine import Scanner, in_background
-    from .engine import scan
-
     clf = _worker_classifier(payload)
     config = clf.config
     failed = []
@@ -343,8 +343,8 @@ def scan_files(
     ...
     sunpy_jets.exceptions.InputError: the list of files is empty
     """
+    # imported here: sunpy_jets.classifier imports sunpy_jets.scanning, whose __init__ imports this module
     from ..classifier import JetClassifier
-    from ._engine import check_options
 
     if not isinstance(classifier, JetClassifier):
         raise InputTypeError(f"classifier must be a JetClassifier, not {type(classifier).__name__}")
@@ -381,8 +381,6 @@ def scan_files(
 
 def _run(paths, clf, client, options, event_options, chunk_size, retries, progress):
     from distributed import as_completed
-
-    from .engine import events_from_scan
 
     batches = [paths[i : i + _HEADER_BATCH] for i in range(0, len(paths), _HEADER_BATCH)]
     headers = [r for batch in client.gather(client.map(_read_times, batches, retries=retries)) for r in batch]

@@ -18,8 +18,17 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
+from ..datasets import (
+    JetSequenceDataset,
+    TensorJetDataset,
+    read_cache_index,
+    read_cached_sequence,
+    write_cached_sequence,
+)
 from ..exceptions import FileFormatError, InputError
+from ..inputs.preprocessing import prepare_sequence
 from ..model.config import JetModelConfig
+from ..synthetic import make_sequence
 
 __all__ = ["synthetic_dataset"]
 
@@ -27,9 +36,6 @@ _SPLITS = {"train": 0, "validation": 1, "test": 2}
 
 
 def _generate(config, seed, split, i):
-    from ..inputs.preprocessing import prepare_sequence
-    from ..synthetic import make_sequence
-
     # Jets and negatives alternate; each sample has its own seed, so sets of any size share their first samples.
     kind = "jet" if i % 2 == 0 else "negative"
     sequence = make_sequence(
@@ -79,8 +85,6 @@ def synthetic_dataset(n, *, config=None, seed=0, split="train", augment=False, c
     >>> len(dataset), tuple(dataset[0][0].shape), len(positions)
     (2, (3, 1, 32, 32), 2)
     """
-    from ..datasets import JetSequenceDataset, TensorJetDataset
-
     config = JetModelConfig() if config is None else config
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise InputError(f"n must be a positive integer, not {n!r}")
@@ -97,8 +101,6 @@ def synthetic_dataset(n, *, config=None, seed=0, split="train", augment=False, c
         dataset = TensorJetDataset(torch.stack(frames), labels, augment=augment, seed=seed)
         dataset.kinds = kinds
         return dataset, _stack(centers)
-
-    from ..datasets import read_cache_index, read_cached_sequence, write_cached_sequence
 
     ids = [f"synthetic-s{seed}-{split}-{i:06d}" for i in range(n)]
     kinds = []

@@ -326,6 +326,7 @@ def animate_window(maps_or_sequence, probability=None, *, axes=None, interval=20
     from matplotlib.animation import FuncAnimation
     from sunpy.map import GenericMap, MapSequence
 
+    # torch only when animating: sunpy_jets.inputs.preprocessing imports torch, the other plots need none
     from ..inputs.preprocessing import PreparedSequence
 
     if isinstance(maps_or_sequence, PreparedSequence):

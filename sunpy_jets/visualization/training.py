@@ -10,6 +10,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 from .._validation import as_labels_scores
+from ..exceptions import InputError
 
 __all__ = [
     "plot_training_history",
@@ -53,8 +54,6 @@ def plot_training_history(history, axes=None):
     >>> len(plot_training_history(records).lines)
     2
     """
-    from ..exceptions import InputError
-
     best = None
     if isinstance(history, dict):
         records, best = history.get("history", []), history.get("best_epoch")
@@ -108,8 +107,6 @@ def plot_confusion_matrix(matrix, axes=None, *, normalize=False):
     >>> [t.get_text() for t in ax.texts]
     ['120', '10', '8', '122']
     """
-    from ..exceptions import InputError
-
     if isinstance(matrix, dict):
         matrix = matrix["confusion_matrix"]
     matrix = np.asarray(matrix, dtype=float)
@@ -203,8 +200,6 @@ def plot_roc_curve(y_true, proba, axes=None, *, threshold=None, label=None):
     >>> len(plot_roc_curve([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9]).lines)
     2
     """
-    from ..exceptions import InputError
-
     y, p = as_labels_scores(y_true, proba)
     if len(np.unique(y)) < 2:
         raise InputError("a ROC curve needs both jets and non-jets among the labels")
@@ -250,6 +245,7 @@ def plot_threshold_scores(y_true, proba, axes=None, *, beta=2.0, threshold=None)
     >>> len(plot_threshold_scores([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9], threshold=0.4).lines)
     5
     """
+    # torch only for this plot: sunpy_jets.training imports torch, the other plots need none
     from ..training import threshold_scores
 
     table = threshold_scores(y_true, proba, beta=beta)
