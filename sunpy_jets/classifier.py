@@ -376,7 +376,7 @@ class JetClassifier:
         >>> JetClassifier().predict_proba(np.zeros((30, 166, 166)))
         Traceback (most recent call last):
         ...
-        sunpy_jets.exceptions.InputTypeError: a bare 3-D array has no times or coordinates; give a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, a 3-D ndcube.NDCube with a time axis, or an ndcube.NDCubeSequence of 2-D cubes (for example sunpy.map.Map(list_of_files, sequence=True))
+        sunpy_jets.exceptions.InputTypeError: a bare 3-D array has no times or coordinates; give a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, a 3-D ndcube.NDCube with a time axis, an ndcube.NDCubeSequence of 2-D cubes, or a Fido search (for example sunpy.map.Map(list_of_files, sequence=True))
         """
         data = resolve_search(data, progress=self.progress)
         many = _is_many(data)
@@ -410,7 +410,7 @@ class JetClassifier:
         >>> JetClassifier().predict(42)
         Traceback (most recent call last):
         ...
-        sunpy_jets.exceptions.InputTypeError: cannot use a int as an image sequence; give a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, a 3-D ndcube.NDCube with a time axis, or an ndcube.NDCubeSequence of 2-D cubes
+        sunpy_jets.exceptions.InputTypeError: cannot use a int as an image sequence; give a sunpy.map.MapSequence, a list of sunpy maps, a list of FITS paths, a glob pattern or directory, a 3-D ndcube.NDCube with a time axis, an ndcube.NDCubeSequence of 2-D cubes, or a Fido search
         """
         proba = self.predict_proba(data, center=center, width=width)
         return proba >= self.threshold if isinstance(proba, np.ndarray) else bool(proba >= self.threshold)

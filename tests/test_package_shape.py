@@ -134,13 +134,7 @@ def _reasons(path):
 
 # Function-level imports in modules that other work of issue 16 is reshaping; each is to get its reason
 # (or move to the top), after which its entry goes.
-_PENDING_REASONS = {
-    ("sunpy_jets.synthetic.realframes", "from .realistic import procedural_images"),
-    ("sunpy_jets.watch._products", "from ..visualization import plot_events_on_map, plot_probability"),
-    ("sunpy_jets.watch.nrt", "from ..datasets import completed_files, download"),
-    ("sunpy_jets.watch.watcher", "from ..classifier import JetClassifier"),
-    ("sunpy_jets.watch.watcher", "from ..events import JetEvents"),
-}
+_PENDING_REASONS = set()  # (module, import line) of imports whose owners have yet to say why
 
 
 def test_function_level_own_imports_say_why():

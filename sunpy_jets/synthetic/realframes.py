@@ -187,7 +187,7 @@ class BackgroundBank:
     @classmethod
     def procedural(cls, n, *, size=256, seed=0, scale=1.8 * u.arcsec / u.pix):
         """``n`` procedural stand-in backgrounds (see `~sunpy_jets.synthetic.realistic.procedural_images`)."""
-        from .realistic import procedural_images
+        from .realistic import procedural_images  # realistic imports this module: a load-order cycle
 
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise InputError(f"n must be a positive integer, got {n!r}")

@@ -34,7 +34,7 @@ EVENTS_FOLDER = "events"
 def _figure(event, windows, frame_map):
     from matplotlib.figure import Figure
 
-    from ..visualization import plot_events_on_map, plot_probability
+    from ..visualization import plot_events_on_map, plot_probability  # matplotlib only when figures are drawn
 
     figure = Figure(figsize=(11, 4.5), layout="constrained")
     plot_probability(windows, events=event, axes=figure.add_subplot(1, 2, 1))

@@ -20,6 +20,7 @@ from astropy.table import QTable
 from astropy.time import Time
 
 from .._validation import as_quantity
+from ..datasets import completed_files, download
 from ..exceptions import DownloadError, InputError, InputTypeError
 
 __all__ = ["fetch_nrt", "NRT_SERIES", "nrt_manifest"]
@@ -108,8 +109,6 @@ def fetch_nrt(directory, center, *, duration=30 * u.min, end=None, width=300 * u
     `~sunpy_jets.exceptions.DownloadError`
         No registered e-mail, JSOC unreachable or the export failed (with what to do).
     """
-    from ..datasets import completed_files, download
-
     directory = Path(directory).expanduser()
     directory.mkdir(parents=True, exist_ok=True)
     end = Time.now() if end is None else Time(end)

@@ -23,6 +23,8 @@ from sunpy import log
 
 from .._atomic import atomic_write_text
 from .._validation import as_quantity
+from ..classifier import JetClassifier
+from ..events import JetEvents
 from ..exceptions import InputError, InputTypeError
 from ._coverage import Coverage
 from ._files import QUARANTINE_FOLDER, header_time, list_candidates, quarantine
@@ -119,8 +121,6 @@ class Watcher:
     def __init__(self, directory, output, classifier=None, *, state=None, lateness=60 * u.s, max_wait=120 * u.s,
                  settle=1 * u.s, retention=6 * u.hour, hook=None, hook_timeout=60 * u.s, figures=True,
                  move_quarantined=True, hek_options=None, **options):  # fmt: skip
-        from ..classifier import JetClassifier
-
         self.directory = Path(directory).expanduser()
         if not self.directory.is_dir():
             raise InputError(f"{self.directory} is not a folder: give the folder the AIA files arrive in")
@@ -331,8 +331,6 @@ class Watcher:
     def _run_hooks(self):
         if not self.hooks_pending:
             return
-        from ..events import JetEvents
-
         while self.hooks_pending:
             name = self.hooks_pending[0]
             folder = self.output / "events" / name
