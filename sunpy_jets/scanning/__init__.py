@@ -7,10 +7,13 @@ grid (`~sunpy_jets.scanning.tiling`); many files are scanned in parallel with Da
 (`~sunpy_jets.scanning.dask`, which needs the optional ``dask`` dependency only when called).
 """
 
-from .dask import DEFAULT_CHUNK_SIZE, DistributedScanResult, scan_files
+from .. import _lazy
 from .engine import METHODS, detect, events_from_scan, provenance, scan
 from .table import ScanTable
 from .tiling import DEFAULT_MAX_RADIUS, POOL_TOLERANCE, TileGrid, crop_tiles, make_tile_grid, pool_tiles
+
+# The Dask path builds classifiers, and sunpy_jets.classifier imports this package: loaded on first use.
+_LAZY = {"scan_files": "dask", "DistributedScanResult": "dask", "DEFAULT_CHUNK_SIZE": "dask"}
 
 __all__ = [
     "scan",
@@ -29,3 +32,5 @@ __all__ = [
     "POOL_TOLERANCE",
     "DEFAULT_MAX_RADIUS",
 ]
+
+__getattr__, __dir__ = _lazy.lazy_attributes(__name__, _LAZY)

@@ -42,6 +42,7 @@ from astropy.time import Time
 
 from sunpy import log  # sunpy's logger, as the rest of the ecosystem logs
 
+from ..classifier import JetClassifier
 from ..events.detection import events_from_windows
 from ..exceptions import FileFormatError, InputError, InputTypeError, InputWarning
 from ..inputs._cadence import grid_emitters
@@ -121,9 +122,6 @@ _WORKER_MODELS = {}
 
 def _worker_classifier(payload):
     """The classifier of ``payload`` (weights bytes, card JSON), built once per worker process."""
-    # imported here: sunpy_jets.classifier imports sunpy_jets.scanning, whose __init__ imports this module
-    from ..classifier import JetClassifier
-
     weights, card_dict, key = payload
     clf = _WORKER_MODELS.get(key)
     if clf is None:
@@ -343,9 +341,6 @@ def scan_files(
     ...
     sunpy_jets.exceptions.InputError: the list of files is empty
     """
-    # imported here: sunpy_jets.classifier imports sunpy_jets.scanning, whose __init__ imports this module
-    from ..classifier import JetClassifier
-
     if not isinstance(classifier, JetClassifier):
         raise InputTypeError(f"classifier must be a JetClassifier, not {type(classifier).__name__}")
     paths = _as_paths(files)
