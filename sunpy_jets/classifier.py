@@ -28,7 +28,6 @@ from .model.pretrained import pretrained_directory
 from .model.weights import ModelCard, load_weights, save_weights
 from .scanning._windows import encode_in_chunks, window_logits
 from .scanning.engine import detect, scan  # what the methods scan and detect call
-from .training import fit  # what the method fit calls
 
 __all__ = ["JetClassifier"]
 
@@ -281,6 +280,9 @@ class JetClassifier:
         >>> len(clf.fit(data, data, recipe=TrainingRecipe(epochs=1), progress=False))
         1
         """
+        # training loads sklearn, drms and zeep (whose import adds a root logging handler): only when fitting
+        from .training import fit
+
         return fit(self, train, validation, recipe=recipe, checkpoint_dir=checkpoint_dir, resume=resume,
                    progress=progress, callbacks=callbacks, data_description=data_description)  # fmt: skip
 

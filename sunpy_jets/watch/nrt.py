@@ -20,7 +20,6 @@ from astropy.table import QTable
 from astropy.time import Time
 
 from .._validation import as_quantity
-from ..datasets import completed_files, download
 from ..exceptions import DownloadError, InputError, InputTypeError
 
 __all__ = ["fetch_nrt", "NRT_SERIES", "nrt_manifest"]
@@ -109,6 +108,9 @@ def fetch_nrt(directory, center, *, duration=30 * u.min, end=None, width=300 * u
     `~sunpy_jets.exceptions.DownloadError`
         No registered e-mail, JSOC unreachable or the export failed (with what to do).
     """
+    # sunpy.net (drms) only when fetching: importing it adds a root logging handler, doubling the watcher's log
+    from ..datasets import completed_files, download
+
     directory = Path(directory).expanduser()
     directory.mkdir(parents=True, exist_ok=True)
     end = Time.now() if end is None else Time(end)
