@@ -18,6 +18,13 @@ def _maps(n=6):
     return [sunpy.map.Map(m.data, dict(m.meta)) for m in make_aia_sequence(n_frames=n).maps]
 
 
+def test_real_aia_frames_share_one_full_check(aia304_files):
+    # AIA's roll (CROTA2) changes a little every frame; it is a rotation, checked as a number only
+    from sunpy_jets.inputs._files import read_fits
+
+    assert len({wcs_key(read_fits(path)) for path in aia304_files}) == 1
+
+
 def test_frames_with_one_wcs_share_one_full_check(monkeypatch):
     from sunpy_jets.inputs import _checks
 
@@ -38,6 +45,7 @@ def test_frames_with_one_wcs_share_one_full_check(monkeypatch):
     ("hgln_obs", float("nan"), "HGLN_OBS"),
     ("dsun_obs", "far", "DSUN_OBS"),
     ("crval1", float("inf"), "CRVAL1"),
+    ("crota2", float("nan"), "CROTA2"),
 ])
 def test_a_later_broken_frame_is_still_refused(key, value, message):
     maps = _maps()

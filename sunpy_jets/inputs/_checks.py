@@ -78,10 +78,11 @@ def _header_number(meta, key):
         return np.nan
 
 
-# Header values that decide whether a frame's WCS is usable (with its class and shape, `wcs_key`); the
-# observer's position (`_OBSERVER_KEYS`) changes every frame and is only checked to be finite numbers.
+# Header values that decide whether a frame's WCS is usable (with its class and shape, `wcs_key`). The roll
+# (CROTA2, a rotation: any finite angle gives a usable matrix) and the observer's position (`_OBSERVER_KEYS`)
+# change every AIA frame and are only checked to be finite numbers.
 _WCS_KEYS = ("ctype1", "ctype2", "cunit1", "cunit2", "crval1", "crval2", "crpix1", "crpix2", "cdelt1", "cdelt2",
-             "cd1_1", "cd1_2", "cd2_1", "cd2_2", "pc1_1", "pc1_2", "pc2_1", "pc2_2", "crota2")  # fmt: skip
+             "cd1_1", "cd1_2", "cd2_1", "cd2_2", "pc1_1", "pc1_2", "pc2_1", "pc2_2")  # fmt: skip
 _OBSERVER_KEYS = ("hgln_obs", "hglt_obs", "dsun_obs", "crln_obs", "crlt_obs", "hae_x", "hae_y", "hae_z")
 
 
@@ -95,7 +96,7 @@ def _check_wcs_numbers(meta, where):
     has_scale = ("cdelt1" in meta and "cdelt2" in meta) or ("cd1_1" in meta and "cd2_2" in meta)
     if not (has_scale and "ctype1" in meta and "ctype2" in meta):
         raise InputError(f"{where} has no world coordinate system (CTYPE/CDELT keywords); every frame needs a WCS")
-    for key in (*_WCS_KEYS[4:], *_OBSERVER_KEYS):
+    for key in (*_WCS_KEYS[4:], "crota2", *_OBSERVER_KEYS):
         value = _header_number(meta, key)
         if value is not None and not np.isfinite(value):
             raise InputError(
