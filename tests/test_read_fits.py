@@ -42,3 +42,15 @@ def test_read_fits_refuses_several_images_and_no_image(tmp_path):
     fits.HDUList([fits.PrimaryHDU()]).writeto(none)
     with pytest.raises(FileFormatError, match="no image"):
         read_fits(none)
+
+
+def test_header_time_is_the_maps_own_date_on_every_real_file():
+    # header_time parses only the cards a map's time can depend on: the time must still be sunpy's, exactly
+    from sunpy_jets.inputs._files import header_time
+
+    for path in sorted(realdata_path().rglob("*.fits")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = sunpy.map.Map(str(path)).date
+        got = header_time(path)
+        assert got.scale == expected.scale and (got - expected).to_value("s") == 0, path

@@ -37,6 +37,14 @@ _STORAGE_CARD = re.compile(r"^(Z[A-Z0-9_-]*|T(TYPE|FORM|UNIT|SCAL|ZERO|DIM|NULL)
                            r"NAXIS\d*|EXTNAME|CHECKSUM|DATASUM)$")
 
 
+# Cards a map's time can depend on: the dates themselves, the time system, what picks sunpy's map source (some
+# sources, EIT's, have their own date rule) and the coordinate cards a map needs. Only these are parsed: parsing
+# all of a JSOC header's ~200 card values was most of the time of reading it.
+_DATING_CARD = re.compile(r"^(DATE|TIME|T_OBS|T_REC|MJD|TIMESYS|TIMEUNIT|INSTRUME|TELESCOP|DETECTOR|OBSRVATR|ORIGIN|"
+                          r"WAVE|EXPTIME|SOURCE|MISSION|SAT|OBS|CTYPE|CUNIT|CDELT|CRPIX|CRVAL|CROTA|PC\d|CD\d|"
+                          r"RSUN|DSUN|HGL|HGS|CRLN|CRLT|HAE|HEE|HCI|BUNIT|LONPOLE|LATPOLE)")
+
+
 def _dating_header(path):
     """
     The first 2-D image's header cards, read as stored, without decoding pixels.
@@ -52,7 +60,7 @@ def _dating_header(path):
             compressed = header.get("ZIMAGE") is True and header.get("ZNAXIS") == 2
             if compressed or (hdu.is_image and header.get("NAXIS") == 2):
                 return {card.keyword: card.value for card in header.cards
-                        if card.keyword not in ("", "COMMENT", "HISTORY") and not _STORAGE_CARD.match(card.keyword)}
+                        if _DATING_CARD.match(card.keyword) and not _STORAGE_CARD.match(card.keyword)}
     raise FileFormatError(f"{path} holds no 2-D image")
 
 
