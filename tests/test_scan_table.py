@@ -60,7 +60,11 @@ def test_scan_table_round_trips_through_ecsv(clf, seq, tiled, tmp_path):
 
 def test_scan_table_write_checks_the_path(clf, seq, tmp_path):
     table = clf.scan(seq.maps, center=seq.maps[0].center, width=300 * u.arcsec)
-    with pytest.raises(InputError, match="directory"):
+    with pytest.raises(InputError, match="is a folder; give a file name"):
         table.write(tmp_path)
-    with pytest.raises(InputTypeError, match="file path"):
+    with pytest.raises(InputTypeError, match="must be a path"):
         table.write(3)
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="notes.txt exists and is not a directory"):
+        table.write(blocker / "windows.ecsv")

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -202,6 +203,8 @@ def _table_records(table):
 
 
 def _is_fido_result(source):
+    if "sunpy.net" not in sys.modules:  # no Fido result without sunpy.net; asking does not import it
+        return False
     from sunpy.net.fido_factory import UnifiedResponse
 
     return isinstance(source, UnifiedResponse)

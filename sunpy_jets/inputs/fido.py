@@ -9,6 +9,7 @@ and why, and a rerun fetches only those. `~sunpy_jets.JetClassifier.scan`, ``det
 accept a search or a query wherever they accept files.
 """
 
+import sys
 from pathlib import Path
 
 from ..exceptions import DownloadError, InputError, InputTypeError
@@ -31,6 +32,10 @@ def is_search(data) -> bool:
     >>> is_search(["frame1.fits", "frame2.fits"])
     False
     """
+    # A search can only come from an imported sunpy.net: asking costs no import (whose side effects include a
+    # root logging handler) on every scan of plain files.
+    if "sunpy.net" not in sys.modules:
+        return False
     from sunpy.net.attr import Attr
     from sunpy.net.fido_factory import UnifiedResponse
 

@@ -11,14 +11,11 @@ round-trips; read with `~astropy.table.QTable.read` instead, the positions lack 
 a FITS header), so a cutout scan read from FITS has lost its ``center`` and ``extent``: prefer ECSV.
 """
 
-import os
-from pathlib import Path
-
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from sunpy.coordinates import Helioprojective
 
-from ..exceptions import InputError, InputTypeError
+from .._paths import check_output_file
 
 __all__ = ["ScanTable"]
 
@@ -78,10 +75,7 @@ class ScanTable(QTable):
         `~pathlib.Path`
             The file written.
         """
-        if not isinstance(path, (str, os.PathLike)):
-            raise InputTypeError(f"path must be a file path, not {type(path).__name__}")
-        if Path(path).is_dir():
-            raise InputError(f"{path} is a directory; give the name of the file to write (e.g. windows.ecsv)")
+        path = check_output_file(path, "the scan table file")
         plain = QTable(self, copy=False)
         plain.meta = dict(self.meta)
         observers = {}
@@ -96,7 +90,7 @@ class ScanTable(QTable):
         if observers:
             plain.meta[_OBSERVERS] = observers
         plain.write(path, *args, **kwargs)
-        return Path(path)
+        return path
 
     @classmethod
     def read(cls, *args, **kwargs):
