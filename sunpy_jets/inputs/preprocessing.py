@@ -32,7 +32,7 @@ from ..settings import warn_user
 from ._cadence import FOV_TOLERANCE, SCALE_TOLERANCE, CadenceGrid
 from ._checks import exposure_divisor, frame_coordinate
 from ._prepared import PreparedSequence, check_angle
-from ._notes import preprocessing_notes
+from ._notes import preprocessing_notes, summarize_notes
 from .maps import load_maps
 from ..model.config import JetModelConfig
 
@@ -454,6 +454,6 @@ def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None,
         )
     if notes:
         # One warning per call, summarising every change, rather than one warning per change.
-        _warn(notes[0] if len(notes) == 1 else "the input was changed: " + "; ".join(notes))
+        _warn(summarize_notes(notes))
     frames = torch.from_numpy(standardize(resampled, config))[:, None]
     return PreparedSequence(frames=frames, times=grid, center=pre.center, extent=pre.extent, pixel_scale=pre.pixel_scale)

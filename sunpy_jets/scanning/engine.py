@@ -34,7 +34,7 @@ from ..events.refine import localize_events, single_window_table
 from ..exceptions import InputError, InputWarning
 from ..settings import warn_user
 from ..inputs._checks import frame_coordinate
-from ..inputs._notes import preprocessing_notes
+from ..inputs._notes import preprocessing_notes, summarize_notes
 from ..inputs.maps import MIN_FRAMES, count_frames, iter_maps, resolve_search
 from ._engine import METHODS, Scanner, check_options, in_background, warn
 from .table import ScanTable
@@ -152,7 +152,7 @@ def scan(clf, data, *, stride=1, center=None, width=None, tiles=None, overlap=0.
     pre = scanner.pre
     notes += preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing)
     if notes:
-        warn_user(notes[0] if len(notes) == 1 else "the input was changed: " + "; ".join(notes), InputWarning)
+        warn_user(summarize_notes(notes), InputWarning)
     return scanner.table(stride=stride)
 
 
