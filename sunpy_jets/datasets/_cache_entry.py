@@ -12,6 +12,7 @@ import numpy as np
 
 from astropy.time import Time
 
+from .._json import parse_json
 from .._paths import ATOMIC_RESERVE, check_file_name
 from ..exceptions import FileFormatError, InputError, InputTypeError
 from ..model.config import JetModelConfig
@@ -128,10 +129,11 @@ def read_sidecar(json_path, config, verify):
     """The sidecar dict of a valid entry; FileFormatError (or InputError on a config mismatch) otherwise."""
     npz_path = json_path.with_suffix(".npz")
     try:
-        meta = json.loads(json_path.read_text())
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-        raise FileFormatError(f"cache sidecar {json_path} is unreadable ({reason}): rebuild this entry") from None
+        text = json_path.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(f"cache sidecar {json_path} is unreadable ({exc}): rebuild this entry") from None
+    advice = "rebuild this unreadable entry"
+    meta = parse_json(text, error=FileFormatError, what=f"cache sidecar {json_path}", advice=advice)
     if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT or meta.get("version") != CACHE_VERSION:
         raise FileFormatError(f"{json_path} is not a version-{CACHE_VERSION} sunpy_jets cache sidecar: rebuild it")
     if meta.get("sidecar_sha256") != sidecar_digest(meta):

@@ -11,6 +11,7 @@ import numpy as np
 import astropy.units as u
 from astropy.time import Time
 
+from .._json import parse_json
 from ..exceptions import HEKFormatError, InputError
 from ..version import version as _package_version
 from .hek import format_hek_time
@@ -97,10 +98,10 @@ def read_stored_block(path):
     """
     stored = {}
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
+        content = parse_json(path.read_text(encoding="utf-8"), error=HEKFormatError, what=str(path))
         if isinstance(content, dict) and isinstance(content.get(_META_KEY), dict):
             stored = content[_META_KEY]
-    except (OSError, ValueError, RecursionError):
+    except (OSError, UnicodeDecodeError, HEKFormatError):
         pass  # not our JSON: load_hek_records reads the file again and says what is wrong with it
     if not stored:
         return None

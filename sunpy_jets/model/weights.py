@@ -26,6 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .._atomic import atomic_path, atomic_write_bytes
+from .._json import parse_json
 from .._paths import check_output_dir
 from ..exceptions import InputError, WeightsError
 from ..version import version as package_version
@@ -374,12 +375,9 @@ def load_weights(path, *, expected_sha256: str | None = None, unverified_card: b
     card_path = path / CARD_NAME
     if not card_path.is_file():
         raise WeightsError(f"no model card ({CARD_NAME}) in {path}")
-    try:
-        card = ModelCard.from_dict(json.loads(card_path.read_text()))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise WeightsError(f"the model card {card_path} is not valid JSON: {e}") from e
-    except RecursionError:
-        raise WeightsError(f"the model card {card_path} is not a model card: its JSON is nested too deeply") from None
+    advice = "give a directory that JetClassifier.save wrote"
+    content = parse_json(card_path.read_bytes(), error=WeightsError, what=f"the model card {card_path}", advice=advice)
+    card = ModelCard.from_dict(content)
     weights_path = path / card.weights_file
     if not card.weights_file or "/" in card.weights_file or not weights_path.is_file():
         raise WeightsError(f"the weights file {card.weights_file!r} named by {card_path} is missing")

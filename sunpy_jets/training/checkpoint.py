@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._json import parse_json
 from ..exceptions import TrainingError
 from ..model.weights import atomic_write_bytes
 
@@ -160,10 +161,10 @@ def load_checkpoint(directory) -> dict | None:
         raise TrainingError(f"{path} has no valid format version ({version!r}): it was edited or damaged; delete it")
     if version > _VERSION:
         raise TrainingError(f"{path} was written by a newer sunpy_jets (version {version}); upgrade")
-    try:
-        state["meta"] = json.loads(state.get("meta"))
-    except (TypeError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
-        raise TrainingError(f"the metadata of the checkpoint {path} is damaged ({exc}); delete it to start afresh") from exc
+    meta, what = state.get("meta"), f"the metadata of the checkpoint {path}"
+    if not isinstance(meta, (str, bytes, bytearray)):  # what json.loads reads
+        raise TrainingError(f"{what} is damaged (of type {type(meta).__name__}, not JSON text); delete it to start afresh")
+    state["meta"] = parse_json(meta, error=TrainingError, what=what, advice="delete it to start afresh")
     if not isinstance(state["meta"], dict):
         raise TrainingError(f"the metadata of the checkpoint {path} is not a JSON object; delete it to start afresh")
     return state
