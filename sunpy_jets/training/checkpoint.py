@@ -163,7 +163,8 @@ def load_checkpoint(directory) -> dict | None:
         raise TrainingError(f"{path} was written by a newer sunpy_jets (version {version}); upgrade")
     meta, what = state.get("meta"), f"the metadata of the checkpoint {path}"
     if not isinstance(meta, (str, bytes, bytearray)):  # what json.loads reads
-        raise TrainingError(f"{what} is damaged (of type {type(meta).__name__}, not JSON text); delete it to start afresh")
+        kind = type(meta).__name__
+        raise TrainingError(f"{what} is damaged (of type {kind}, not JSON text); delete it to start afresh")
     state["meta"] = parse_json(meta, error=TrainingError, what=what, advice="delete it to start afresh")
     if not isinstance(state["meta"], dict):
         raise TrainingError(f"the metadata of the checkpoint {path} is not a JSON object; delete it to start afresh")
