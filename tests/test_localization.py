@@ -247,3 +247,36 @@ def test_height_and_speed_of_one_jet_within_fifteen_percent(speed, height, width
     # the region's 3-sigma edge lies beyond the front of a bright jet: the height is read at half level
     assert abs(best.height - true_height) / true_height < 0.15
     assert abs(best.speed - speed) / speed < 0.15
+
+
+def _strip_cube(amplitudes, noise=0.05, level=100.0, seed=0):
+    """A quiet, low-noise field with one outflow per amplitude: a strip lit from its base at 60 km/s."""
+    from sunpy.coordinates import Helioprojective
+
+    from sunpy_jets.events import JetCube
+
+    rng = np.random.default_rng(seed)
+    n, size, scale = 60, 100, 1.2
+    times = Time("2020-01-01T00:00:00") + np.arange(n) * 24 * u.s
+    data = level + noise * rng.standard_normal((n, size, size))
+    km_per_arcsec = 725.0
+    step = 60 * 24 / km_per_arcsec / scale  # pixels the front moves in a frame
+    for k, amplitude in enumerate(amplitudes):
+        y0 = 20 + 40 * k
+        for i in range(15, 45):
+            reach = min(int((i - 14) * step), 50)
+            data[i, y0:y0 + 5, 20:20 + reach] += amplitude * level
+    ty, tx = np.mgrid[0:size, 0:size] * scale
+    frame = Helioprojective(observer="earth", obstime=times[0])
+    return JetCube(data=data.astype(np.float32), times=times, tx=tx, ty=ty, scale=scale,
+                   km_per_arcsec=km_per_arcsec, frame=frame)
+
+
+def test_faint_slow_change_of_a_quiet_field_is_not_a_jet():
+    # Both strips rise the same way; the noise is so low that a 5 % brightening is about 100 sigmas. Only the
+    # one that doubles its pixels is a jet; without the contrast test both would be kept.
+    cube = _strip_cube([0.05, 1.0])
+    found = segment_jets(cube)
+    assert len(found) == 1
+    assert abs(found[0].base.Ty.to_value(u.arcsec) - 62 * 1.2) < 10
+    assert len(segment_jets(cube, min_contrast=0)) == 2

@@ -11,8 +11,11 @@ per jet. It works on the calibrated frames of a cutout (the windows a scan flagg
    excess is divided by its own temporal scatter (the MAD), so bright, noisy regions do not fire.
 3. **Segmentation in space and time.** Voxels above ``low`` sigmas are joined into connected regions
    (26-connectivity in ``(t, y, x)``); regions that never reach ``high`` sigmas, last fewer than
-   ``min_frames`` frames or cover too few pixels are dropped. Two jets apart in space or in time (a gap of a
-   frame or more) are two regions.
+   ``min_frames`` frames or cover too few pixels are dropped, and so are regions whose brightest voxels
+   (the 90th percentile of those above ``high``) rise less than ``min_contrast`` of their background: a
+   jet at least doubles its pixels' brightness, while the slow few-per-cent changes of a quiet, low-noise
+   field can be many sigmas and no jet. Two jets apart in space or in time (a gap of a frame or more) are
+   two regions.
 4. **Jet-likeness.** `~sunpy_jets.events.measure_jet` measures each region (base, spine, height, width,
    speed...); regions that are not elongated (height below ``min_aspect`` widths) or whose front does not
    rise over three frames or more are dropped: flare kernels and brightening points are round and sudden.
@@ -42,6 +45,9 @@ MIN_HEIGHT = 12.0
 MIN_SPEED = 5.0
 #: Narrowest jet kept (arcsec): catalogued jets are at least about 3 Mm (4″) wide.
 MIN_WIDTH = 3.0
+#: Smallest rise of a jet's brightest voxels over their background (a fraction of it). Chosen low enough for
+#: the Solar Jet Hunter renders, whose colour scale compresses contrast (0.3 lost 3 of 23 of their jets).
+MIN_CONTRAST = 0.15
 
 
 @dataclass
@@ -174,8 +180,9 @@ def excess_sigma(data):
 
     Returns
     -------
-    excess, z : `numpy.ndarray`
-        The excess (input units) and its significance.
+    excess, z, background : `numpy.ndarray`
+        The excess (input units), its significance, and the background it is taken over (input units, each
+        frame scaled to the field's overall level).
     """
     # A three-frame running median drops single-frame spikes (cosmic rays) and keeps rises and falls.
     smooth = ndimage.median_filter(data, size=(3, 1, 1), mode="nearest") if len(data) >= 3 else data
@@ -196,11 +203,12 @@ def excess_sigma(data):
     if short:
         # In a short cutout a jet may light a pixel for most frames: its median would be the jet. Take the
         # field's typical offset instead of each pixel's.
-        return excess, (excess - float(np.median(centre))) / scatter
-    return excess, (excess - centre) / scatter
+        return excess, (excess - float(np.median(centre))) / scatter, background
+    return excess, (excess - centre) / scatter, background
 
 
-def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_aspect=1.5):
+def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_aspect=1.5,
+                 min_contrast=MIN_CONTRAST):
     """
     One `~sunpy_jets.events.JetMeasurement` per jet-like brightening of a cube.
 
@@ -218,6 +226,9 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
         Fewest pixels a region covers over its life.
     min_aspect : `float`
         Smallest ratio of height to mean width for a jet.
+    min_contrast : `float`
+        Smallest rise over the background of a region's brightest voxels (the 90th percentile, over those
+        above ``high``, of excess / background).
 
     Returns
     -------
@@ -242,7 +253,9 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
     """
     if not isinstance(cube, JetCube):
         raise InputTypeError(f"cube must be a JetCube (cube_from_maps), not {type(cube).__name__}")
-    excess, z = excess_sigma(cube.data)
+    excess, z, background = excess_sigma(cube.data)
+    # a floor under the background: over the limb's dark sky any jet is many times its background
+    background = np.maximum(background, 0.01 * max(float(np.median(background)), 1e-12))
     labels, count = ndimage.label(z > low, structure=np.ones((3, 3, 3), dtype=bool))
     if count == 0:
         return []
@@ -253,7 +266,10 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
             continue
         region = (region[0], *(slice(max(r.start - 4, 0), r.stop + 4) for r in region[1:]))
         mask = labels[region] == index
-        if mask.any(axis=0).sum() < min_pixels or np.count_nonzero(z[region][mask] > high) < 5:
+        strong = mask & (z[region] > high)
+        if mask.any(axis=0).sum() < min_pixels or np.count_nonzero(strong) < 5:
+            continue
+        if np.percentile(excess[region][strong] / background[region][strong], 90) < min_contrast:
             continue
         sub = JetCube(
             data=excess[region] * mask,

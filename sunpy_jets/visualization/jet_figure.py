@@ -102,7 +102,7 @@ def plot_jet_event(event, maps, *, fig=None):
     bottom = SkyCoord(x0 * u.arcsec, y0 * u.arcsec, frame=frame)
     top = SkyCoord(x1 * u.arcsec, y1 * u.arcsec, frame=frame)
     cube = cube_from_maps(frames, bottom_left=bottom, top_right=top)
-    excess, z = excess_sigma(cube.data)
+    excess, z, _ = excess_sigma(cube.data)
     base = event["event_coord"]
     bx, by = base.Tx.to_value(u.arcsec), base.Ty.to_value(u.arcsec)
     sx, sy = spine_points(event["skel_chaincode"] if "skel_chaincode" in event.colnames else "")
