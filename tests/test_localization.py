@@ -249,6 +249,22 @@ def test_height_and_speed_of_one_jet_within_fifteen_percent(speed, height, width
     assert abs(best.speed - speed) / speed < 0.15
 
 
+
+def test_background_keeps_a_jets_slow_decay():
+    # A pixel that brightens at once and fades over 10 minutes (e-folding): a centred running percentile
+    # rose with the later, still bright frames and halved the excess 6 minutes after the onset.
+    from sunpy_jets.events.localization import excess_sigma
+
+    rng = np.random.default_rng(0)
+    t = np.arange(100)
+    truth = np.where(t >= 30, 100 * np.exp(-(t - 30) / 25.0), 0.0)
+    data = 50 + rng.normal(0, 0.5, (100, 24, 24))
+    data[:, 6:18, 6:18] += truth[:, None, None]
+    excess, z, background = excess_sigma(data)
+    assert np.allclose(excess[44:62, 12, 12], truth[44:62], rtol=0.15)
+    assert np.allclose(background[:62, 12, 12], 50, atol=2)  # from frame 62 the jet fills both windows
+
+
 def _strip_cube(amplitudes, noise=0.05, level=100.0, seed=0):
     """A quiet, low-noise field with one outflow per amplitude: a strip lit from its base at 60 km/s."""
     from sunpy.coordinates import Helioprojective

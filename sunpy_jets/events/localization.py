@@ -6,9 +6,10 @@ per jet. It works on the calibrated frames of a cutout (the windows a scan flagg
 
 1. **Cube.** Frames in DN/s, each scaled to the same overall brightness (median ratio to the field's
    background), binned to about 1.2″ pixels and smoothed by one pixel.
-2. **Excess over background.** The background of each pixel is a low percentile of its values over the
-   frames, so a jet that lights a pixel for less than most of the cutout's frames stands out; each pixel's
-   excess is divided by its own temporal scatter (the MAD), so bright, noisy regions do not fire.
+2. **Excess over background.** The background of each pixel is the lower of two running 20th percentiles
+   of its values, over the 16 minutes before each frame and over the 16 minutes after it (a pixel is dark
+   before a jet or after it, even when the jet lights it for most of 16 minutes); each pixel's excess is
+   divided by its own temporal scatter (the MAD), so bright, noisy regions do not fire.
 3. **Segmentation in space and time.** Voxels above ``low`` sigmas are joined into connected regions
    (26-connectivity in ``(t, y, x)``); regions that never reach ``high`` sigmas, last fewer than
    ``min_frames`` frames or cover too few pixels are dropped, and so are regions whose brightest voxels
@@ -192,10 +193,18 @@ def excess_sigma(data):
     ratio = np.median(smooth.reshape(len(smooth), -1), axis=1) / max(level, 1e-12)
     ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
     smooth = smooth / ratio[:, None, None]
-    # A running low percentile (about 16 minutes at 24 s), so slow changes of the scene are background.
+    # Running low percentiles (about 16 minutes at 24 s), so slow changes of the scene are background.
     span = min(len(smooth), 2 * _HALF_SPAN + 1)
     short = len(smooth) < 2 * _HALF_SPAN + 1
-    background = ndimage.percentile_filter(smooth, 10 if short else 20, size=(span, 1, 1), mode="nearest")
+    if short:
+        background = ndimage.percentile_filter(smooth, 10, size=(span, 1, 1), mode="nearest")
+    else:
+        # The lower of a trailing and a leading window: a long or slow jet lights a pixel for most of a centred
+        # window (it took the jet for background, and slow jets' speeds came out low), but the pixel is dark
+        # before the jet or after it.
+        before = ndimage.percentile_filter(smooth, 20, size=(span, 1, 1), origin=(_HALF_SPAN, 0, 0), mode="nearest")
+        after = ndimage.percentile_filter(smooth, 20, size=(span, 1, 1), origin=(-_HALF_SPAN, 0, 0), mode="nearest")
+        background = np.minimum(before, after)
     excess = smooth - background
     centre = np.median(excess, axis=0)
     scatter = 1.4826 * np.median(np.abs(excess - centre), axis=0)
