@@ -58,8 +58,25 @@ for jet in sorted(observation.jets, key=lambda j: j.start_time):
           f"height {p.height:.0f}, speed {p.speed:.0f}")
 
 ###############################################################################
+# Which events are the jets? A generated observation knows: an event is a jet when its base lies within 20″
+# of a true base and it overlaps that jet in time. Anything else is a false positive, often one of the hard
+# negatives (coronal rain, whose condensations brighten one after another along a loop, can look like a
+# slow jet to the classifier and to the segmentation alike).
+
+
+def is_jet(event):
+    return any(event["event_coord"].separation(jet.base) < 20 * u.arcsec
+               and event["event_starttime"] <= jet.end_time and event["event_endtime"] >= jet.start_time
+               for jet in observation.jets)
+
+
+found = np.array([is_jet(event) for event in events], dtype=bool)
+print(f"{found.sum()} of {len(events)} events are true jets ({len(observation.jets)} jets in the observation); "
+      f"{(~found).sum()} matched no jet")
+
+###############################################################################
 # The frame at the peak of the most probable event (or the middle frame when nothing was found), with
-# every event's box, and the true jet bases marked.
+# every event's box (the jets' in cyan, false events' in dashed magenta), and the true jet bases marked.
 
 if len(events):
     peak = events["event_peaktime"][int(np.argmax(events["event_probability"]))]
@@ -70,10 +87,13 @@ frame = min(maps, key=lambda m: abs((m.date - peak).to_value(u.s)))
 fig = plt.figure(figsize=(6.5, 6), layout="constrained")
 ax_map = fig.add_subplot(projection=frame)
 frame.plot(axes=ax_map, clip_interval=(1, 99.8) * u.percent)
-plot_events_on_map(frame, events, axes=ax_map, color="cyan")
+plot_events_on_map(frame, events[found], axes=ax_map, color="cyan")
+if (~found).any():
+    plot_events_on_map(frame, events[~found], axes=ax_map, color="magenta", linestyle="--")
 for jet in observation.jets:
     ax_map.plot_coord(jet.base, "+", color="white", ms=12, mew=2)
-ax_map.set_title(f"{frame.date.isot[:19]}: {len(events)} events (boxes), true jet bases (+)")
+ax_map.set_title(f"{frame.date.isot[:19]}: {found.sum()} jet events (cyan), {(~found).sum()} false (magenta, dashed);\n"
+                 "true jet bases (+)", fontsize=10)
 
 ###############################################################################
 # The probability of every window (the highest over the tiles) against time, with the events shaded.

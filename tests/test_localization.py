@@ -265,7 +265,7 @@ def test_background_keeps_a_jets_slow_decay():
     assert np.allclose(background[:62, 12, 12], 50, atol=2)  # from frame 62 the jet fills both windows
 
 
-def _strip_cube(amplitudes, noise=0.05, level=100.0, seed=0):
+def _strip_cube(amplitudes, noise=0.05, level=100.0, seed=0, length=50):
     """A quiet, low-noise field with one outflow per amplitude: a strip lit from its base at 60 km/s."""
     from sunpy.coordinates import Helioprojective
 
@@ -280,7 +280,7 @@ def _strip_cube(amplitudes, noise=0.05, level=100.0, seed=0):
     for k, amplitude in enumerate(amplitudes):
         y0 = 20 + 40 * k
         for i in range(15, 45):
-            reach = min(int((i - 14) * step), 50)
+            reach = min(int((i - 14) * step), length)
             data[i, y0:y0 + 5, 20:20 + reach] += amplitude * level
     ty, tx = np.mgrid[0:size, 0:size] * scale
     frame = Helioprojective(observer="earth", obstime=times[0])
@@ -296,3 +296,14 @@ def test_faint_slow_change_of_a_quiet_field_is_not_a_jet():
     assert len(found) == 1
     assert abs(found[0].base.Ty.to_value(u.arcsec) - 62 * 1.2) < 10
     assert len(segment_jets(cube, min_contrast=0)) == 2
+
+
+def test_an_outflow_shorter_than_a_jet_is_not_one():
+    # A strip lit 11 pixels (13″) out from its base: the region's 3-sigma contour reaches 14″, past MIN_HEIGHT
+    # (12″), but the front, at half the level behind the tip, only 10.8″ (the first and last pixels are
+    # smoothed away); one pixel more and it is a (short) jet.
+    from sunpy_jets.events.localization import MIN_HEIGHT
+
+    assert segment_jets(_strip_cube([1.0], length=11)) == []
+    longer = segment_jets(_strip_cube([1.0], length=12))
+    assert len(longer) == 1 and longer[0].height >= MIN_HEIGHT

@@ -18,8 +18,9 @@ per jet. It works on the calibrated frames of a cutout (the windows a scan flagg
    field can be many sigmas and no jet. Two jets apart in space or in time (a gap of a frame or more) are
    two regions.
 4. **Jet-likeness.** `~sunpy_jets.events.measure_jet` measures each region (base, spine, height, width,
-   speed...); regions that are not elongated (height below ``min_aspect`` widths) or whose front does not
-   rise over three frames or more are dropped: flare kernels and brightening points are round and sudden.
+   speed...); regions that are not elongated (height below ``min_aspect`` widths), whose front does not
+   reach `MIN_HEIGHT` from the base, or whose front does not rise over three frames or more are dropped:
+   flare kernels and brightening points are round, small and sudden.
 
 Nothing here imports torch.
 """
@@ -295,6 +296,8 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
         # the shape test reads the region's own extent: the height (at the front's half level) is shorter
         extent = max(jet.height, float(np.max(jet.front_distances, initial=0.0)))
         if jet.width < MIN_WIDTH or extent < max(min_aspect * jet.width, 5 * cube.scale, MIN_HEIGHT):
+            continue
+        if jet.height < MIN_HEIGHT:  # the region's contour reaches 12″ but its front does not: a flicker
             continue
         if not jet.speed > MIN_SPEED:  # no front rising over three frames: a brightening, not an outflow
             continue
