@@ -202,7 +202,7 @@ def test_missing_file_and_bad_format(tmp_path):
     with pytest.raises(CatalogueError, match="unknown catalogue format"):
         SolarJetHunterCatalogue.read(io.StringIO("x"), format="xml")
     (tmp_path / "bad.json").write_text("[{")
-    with pytest.raises(CatalogueError, match="not valid JSON"):
+    with pytest.raises(CatalogueError, match="is not JSON"):
         SolarJetHunterCatalogue.read(tmp_path / "bad.json")
 
 

@@ -9,7 +9,6 @@ also available as the `SolarJetHunterCatalogue.bad_rows` table, and summarised i
 columns, raises `~sunpy_jets.exceptions.CatalogueError`.
 """
 
-import json
 import math
 import re
 from pathlib import Path
@@ -23,6 +22,7 @@ from astropy.time import Time
 
 from sunpy.coordinates import HeliographicStonyhurst, Helioprojective, get_earth
 
+from .._json import parse_json
 from ..exceptions import CatalogueError
 from ._bad_rows import BadRows
 from ._label_rows import csv_rows, drop_unsplit_records, parse_float, parse_times, read_text, require_rows
@@ -317,12 +317,8 @@ def _sjh_csv_records(text, name):
 
 
 def _sjh_json_records(text, name):
-    try:
-        data = json.loads(text.removeprefix("\ufeff"))
-    except json.JSONDecodeError as exc:
-        raise CatalogueError(f"{name} is not valid JSON: {exc}") from exc
-    except RecursionError:
-        raise CatalogueError(f"{name} is not an SJH JSON catalogue: its JSON is nested too deeply") from None
+    data = parse_json(text.removeprefix("\ufeff"), error=CatalogueError, what=name,
+                      advice="give the Jet_clusters_*.json export or the CSV")
     if not isinstance(data, list):
         keys = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
         raise CatalogueError(
