@@ -314,7 +314,7 @@ def test_json_events_with_missing_numbers_and_unwritable_values(tmp_path):
     # Values JSON cannot hold are refused before anything is written.
     with pytest.raises(InputError, match="cannot be written as JSON"):
         _events({"threshold": float("nan")}).write(tmp_path / "nan.json")
-    with pytest.raises(InputError, match="is a directory"):
+    with pytest.raises(InputError, match="is a folder; give a file name"):
         events.write(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events.json"]
 

@@ -41,7 +41,7 @@ from astropy.table import QTable, Table
 from sunpy.coordinates import Helioprojective
 
 from .._atomic import atomic_write_text
-from .._paths import check_output_dir
+from .._paths import check_output_dir, check_output_file
 from ..exceptions import HEKFormatError, InputError, InputTypeError, ProvenanceWarning
 from ._columns import as_arcsec, as_time
 from ._hek_convert import (
@@ -411,20 +411,14 @@ class JetEvents(QTable):
         >>> again["event_coord"][0].Ty, ecsv["boundbox_c1ll"][0]
         (<Latitude -1003. arcsec>, <Quantity -395. arcsec>)
         """
-        if not isinstance(path, (str, os.PathLike)):
-            raise InputTypeError(f"path must be a file path, not {type(path).__name__}")
-        if Path(path).is_dir():
-            raise InputError(f"{path} is a directory; give the name of the file to write (e.g. events.json)")
+        path = check_output_file(path, "path")
         if not _is_hek_json(path, format):
             # positions as bare helioprojective Tx/Ty (the observer, Earth at the start, is restored on reading)
             plain = QTable(self, copy=False)
             plain["event_coord"] = SkyCoord(self["event_coord"].Tx, self["event_coord"].Ty, frame=Helioprojective)
             plain.write(path, *args, format=format, overwrite=bool(overwrite), **kwargs)
-            return Path(path)
+            return path
         overwrite = True if overwrite is None else overwrite
-        path = Path(path)
-        if path.is_dir():
-            raise InputError(f"{path} is a directory; give the name of the JSON file to write")
         if path.exists() and not overwrite:
             raise InputError(f"{path} exists; pass overwrite=True to replace it")
         extra = {name: column_kind(self[name]) for name in self.colnames if name not in CORE_COLUMNS}
