@@ -30,6 +30,17 @@ def test_fetch_frames_downloads_once_and_sorts(files_server, tmp_path):
     assert len(files_server.downloads) == len(files)
 
 
+def test_fetch_frames_leaves_no_event_loop_open(files_server, tmp_path):
+    # parfive's Downloader.download leaves its new event loop open: collected later, anywhere, it warned
+    import gc
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fetch_frames(QUERY, path=tmp_path, progress=False)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
 def test_fetch_frames_reports_files_that_failed(files_server, tmp_path):
     lost = sorted(files_server.times)[3]
     files_server.missing.add(lost)

@@ -105,7 +105,11 @@ def fetch_frames(search, *, path=None, progress=True, max_conn=5) -> list[Path]:
         path = Path(path).expanduser()
         if "{file}" not in path.name:
             path = path / "{file}"
-    downloaded = Fido.fetch(*tables, path=path, progress=progress, max_conn=max_conn)
+    # As Fido.fetch would make it (JSOC serves one connection), but with a download that closes its event loop
+    jsoc = all(type(getattr(table, "client", None)).__name__ == "JSOCClient" for table in tables)
+    downloader = _closing_downloader(max_conn=1 if jsoc else max_conn, max_splits=1 if jsoc else 5,
+                                     progress=progress, overwrite=False)
+    downloaded = Fido.fetch(*tables, path=path, downloader=downloader)
     if downloaded.errors:
         first = downloaded.errors[0]
         reason = str(first.exception).strip().splitlines()[0] if str(first.exception).strip() else repr(first.exception)
@@ -114,6 +118,28 @@ def fetch_frames(search, *, path=None, progress=True, max_conn=5) -> list[Path]:
             f"downloaded (first: {reason}); call again: the files that arrived are kept and are not downloaded twice"
         )
     return sort_by_time(Path(name) for name in downloaded)
+
+
+def _closing_downloader(**options):
+    """
+    A parfive ``Downloader`` whose ``download`` closes the event loop it runs in.
+
+    parfive's own makes a new event loop and leaves it open; its garbage collection later raises a
+    ResourceWarning (an error under ``-W error``) wherever the program then is.
+    """
+    import asyncio
+
+    import parfive
+
+    class ClosingDownloader(parfive.Downloader):
+        def download(self):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return asyncio.run(self.run_download())
+            return super().download()  # inside a running loop (a notebook): parfive runs it in a thread
+
+    return ClosingDownloader(**options)
 
 
 def _is_hek(table):
