@@ -21,6 +21,7 @@ __all__ = [
     "check_wcs",
     "wcs_key",
     "exposure_divisor",
+    "clear_caches",
     "frame_coordinate",
     "SequenceChecker",
     "DATE_KEYS",
