@@ -265,7 +265,7 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
         raise InputTypeError(f"cube must be a JetCube (cube_from_maps), not {type(cube).__name__}")
     excess, z, background = excess_sigma(cube.data)
     # a floor under the background: over the limb's dark sky any jet is many times its background
-    background = np.maximum(background, 0.01 * max(float(np.median(background)), 1e-12))
+    floor = 0.01 * max(float(np.median(background)), 1e-12)
     labels, count = ndimage.label(z > low, structure=np.ones((3, 3, 3), dtype=bool))
     if count == 0:
         return []
@@ -279,7 +279,7 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
         strong = mask & (z[region] > high)
         if mask.any(axis=0).sum() < min_pixels or np.count_nonzero(strong) < 5:
             continue
-        if np.percentile(excess[region][strong] / background[region][strong], 90) < min_contrast:
+        if np.percentile(excess[region][strong] / np.maximum(background[region][strong], floor), 90) < min_contrast:
             continue
         sub = JetCube(
             data=excess[region] * mask,
@@ -293,11 +293,12 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
         jet = measure_jet(sub, mask, excess=excess[region])
         if jet is None:
             continue
+        # the front (at half level behind the tip) must reach MIN_HEIGHT, not only the region's contour (a flicker)
+        if jet.height < MIN_HEIGHT:
+            continue
         # the shape test reads the region's own extent: the height (at the front's half level) is shorter
         extent = max(jet.height, float(np.max(jet.front_distances, initial=0.0)))
-        if jet.width < MIN_WIDTH or extent < max(min_aspect * jet.width, 5 * cube.scale, MIN_HEIGHT):
-            continue
-        if jet.height < MIN_HEIGHT:  # the region's contour reaches 12″ but its front does not: a flicker
+        if jet.width < MIN_WIDTH or extent < max(min_aspect * jet.width, 5 * cube.scale):
             continue
         if not jet.speed > MIN_SPEED:  # no front rising over three frames: a brightening, not an outflow
             continue
