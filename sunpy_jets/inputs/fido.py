@@ -86,6 +86,7 @@ def fetch_frames(search, *, path=None, progress=True, max_conn=5) -> list[Path]:
     from sunpy.net import Fido
     from sunpy.net.attr import Attr
     from sunpy.net.fido_factory import UnifiedResponse
+    from sunpy.net.jsoc import JSOCClient
 
     if isinstance(search, Attr):
         search = Fido.search(search)
@@ -106,7 +107,7 @@ def fetch_frames(search, *, path=None, progress=True, max_conn=5) -> list[Path]:
         if "{file}" not in path.name:
             path = path / "{file}"
     # As Fido.fetch would make it (JSOC serves one connection), but with a download that closes its event loop
-    jsoc = all(type(getattr(table, "client", None)).__name__ == "JSOCClient" for table in tables)
+    jsoc = all(isinstance(getattr(table, "client", None), JSOCClient) for table in tables)
     downloader = _closing_downloader(max_conn=1 if jsoc else max_conn, max_splits=1 if jsoc else 5,
                                      progress=progress, overwrite=False)
     downloaded = Fido.fetch(*tables, path=path, downloader=downloader)
