@@ -373,6 +373,7 @@ def train_realistic(args):
     from sunpy_jets.model.config import JetModelConfig
     from sunpy_jets.model.network import JetRCNN
     from sunpy_jets.synthetic.realistic import augment_batch
+    from sunpy_jets.training.checkpoint import load_checkpoint, save_checkpoint
 
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
@@ -412,21 +413,22 @@ def train_realistic(args):
         log["gpu"] = torch.cuda.get_device_name(0)
     out = Path(args.state_out)
     steps, step, elapsed = args.steps, 0, 0.0
-    if args.resume and (out / "resume.pt").exists():
-        # weights_only=False: the file holds numpy random states besides tensors, and is this script's own output.
-        saved = torch.load(out / "resume.pt", map_location="cpu", weights_only=False)
+    saved = load_checkpoint(out) if args.resume else None
+    if saved is not None:
+        # The package's checkpoint: tensors and plain values only, read with weights_only=True (no pickle).
+        meta = saved["meta"]
         model.load_state_dict(load_file(str(out / "state.safetensors")))
         opt.load_state_dict(saved["optimizer"])
         # An explicit --steps wins; otherwise the count chosen from the time budget before the interruption.
-        step, elapsed = saved["step"], saved["wall_seconds"]
-        steps = args.steps if args.steps is not None else saved["steps"]
-        log["history"], log["resumed"] = saved["history"], saved.get("resumed", []) + [step]
-        log.update({k: saved[k] for k in ("steps_chosen", "seconds_per_step_first_20") if k in saved})
+        step, elapsed = meta["step"], meta["wall_seconds"]
+        steps = args.steps if args.steps is not None else meta["steps"]
+        log["history"], log["resumed"] = meta["history"], meta.get("resumed", []) + [step]
+        log.update({k: meta[k] for k in ("steps_chosen", "seconds_per_step_first_20") if k in meta})
         gen.set_state(saved["gen"])
-        sampler.rng.bit_generator.state = saved["sampler_rng"]
+        sampler.rng.bit_generator.state = meta["sampler_rng"]
         sampler.generator.set_state(saved["sampler_generator"])
-        if mix is not None and saved.get("mix"):
-            mix.restore(saved["mix"])
+        if mix is not None and meta.get("mix"):
+            mix.restore(meta["mix"])
         print(f"resumed from step {step} ({elapsed:.0f} s already spent)", flush=True)
     started = time.perf_counter() - elapsed
 
@@ -461,13 +463,12 @@ def train_realistic(args):
         save_file(state, str(out / "state.safetensors"))
         log["wall_seconds"] = round(time.perf_counter() - started, 1)
         log["sequences_seen"] = step * (2 * args.batch_pairs + n_proc)
-        resume = {"optimizer": opt.state_dict(), "step": step, "steps": steps, "wall_seconds": log["wall_seconds"],
-                  "history": log["history"], "resumed": log.get("resumed", []), "gen": gen.get_state(),
-                  "sampler_rng": sampler.rng.bit_generator.state, "sampler_generator": sampler.generator.get_state(),
-                  "mix": mix.state() if mix is not None else None,
-                  **{k: log[k] for k in ("steps_chosen", "seconds_per_step_first_20") if k in log}}  # fmt: skip
-        torch.save(resume, out / "resume.tmp")
-        (out / "resume.tmp").replace(out / "resume.pt")
+        meta = {"step": step, "steps": steps, "wall_seconds": log["wall_seconds"], "history": log["history"],
+                "resumed": log.get("resumed", []), "sampler_rng": sampler.rng.bit_generator.state,
+                "mix": mix.state() if mix is not None else None,
+                **{k: log[k] for k in ("steps_chosen", "seconds_per_step_first_20") if k in log}}  # fmt: skip
+        save_checkpoint(out, {"optimizer": opt.state_dict(), "gen": gen.get_state(),
+                              "sampler_generator": sampler.generator.get_state(), "meta": meta})  # fmt: skip
         (out / "train_log.tmp").write_text(_json.dumps(log, indent=1))
         (out / "train_log.tmp").replace(out / "train_log.json")
 
