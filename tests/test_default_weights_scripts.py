@@ -1,4 +1,4 @@
-"""Tests of the helpers of ``scripts/train_default_weights.py`` and ``scripts/evaluate_default_weights.py``."""
+"""Tests of the helpers of ``scripts/train_default_weights.py``, ``evaluate_default_weights.py`` and ``real_validation.py``."""
 
 import sys
 from pathlib import Path
@@ -11,6 +11,7 @@ from sunpy_jets.model import JetModelConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from evaluate_default_weights import _architecture  # noqa: E402
+from real_validation import threshold_for_recall  # noqa: E402
 from train_default_weights import sequence_spec, with_difference_encoder  # noqa: E402
 
 TINY = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=6)
@@ -34,6 +35,14 @@ def test_adding_a_difference_encoder_keeps_the_trained_weights():
     with torch.inference_mode():
         before, after = torch.sigmoid(trained.model.eval()(x)), torch.sigmoid(expanded.model.eval()(x))
     assert (after - before).abs().max() < 0.05
+
+
+@pytest.mark.parametrize(("recall", "kept"), [(0.9, 9), (0.5, 5), (0.95, 10), (1.0, 10), (0.05, 1)])
+def test_the_recall_rule_keeps_the_asked_share_of_validation_jets(recall, kept):
+    scores = [0.93, 0.81, 0.77, 0.64, 0.52, 0.45, 0.31, 0.22, 0.14, 0.07]
+    threshold = threshold_for_recall([{"p": p} for p in scores], recall)
+    assert sum(p >= threshold for p in scores) == kept
+    assert threshold not in scores  # halfway to the next lower score, not on a validation score
 
 
 def test_the_card_names_the_architecture():
