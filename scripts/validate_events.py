@@ -9,7 +9,11 @@ real one: a 600″ crop, on the disk or across the limb, of a real full-disk AIA
 max-pooled to 1.8″ as the model's preprocessing does, and carried west by the Sun's rotation over the
 observation. A jet counts as **found as exactly one event** when exactly one event has its base within
 ``max(20″, the jet's width)`` of the true base and overlaps the jet's life in time, and that event matches
-no other jet. Errors are taken over the jets found once: base-point distance, onset (event start − true
+no other jet. Jets that the issue does not ask to separate (bases closer than the wider one's width *and* no
+gap of more than three frames between their lives: a jet recurring at its own base while the first still
+runs) are also counted together, as one group each (``found_once_grouped``: the group is found once when
+exactly one event matches its jets and no jet outside it); the strict per-jet count stays the headline.
+Errors are taken over the jets found once: base-point distance, onset (event start − true
 onset), and the relative error of the height (``outflow_length`` vs the true maximum height), the width
 (``outflow_width`` vs the true mean FWHM along the spire) and the speed (``outflow_speed``).
 
@@ -86,6 +90,32 @@ def match(observation, events):
     return per_jet
 
 
+#: Largest gap between two jets' lives (s) for them to count as one group: three frames at 24 s.
+GROUP_GAP = 72.0
+
+
+def inseparable_groups(jets):
+    """
+    A group label per jet: jets join a group when their bases lie closer than the wider one's width and
+    their lives overlap or are at most `GROUP_GAP` apart (what issue 18 does not ask events to separate).
+    """
+    label = list(range(len(jets)))
+
+    def root(k):
+        while label[k] != k:
+            k = label[k]
+        return k
+
+    for a, ja in enumerate(jets):
+        for b in range(a + 1, len(jets)):
+            jb = jets[b]
+            width = max(truth_values(ja)["width_arcsec"], truth_values(jb)["width_arcsec"])
+            gap = max((jb.start_time - ja.end_time).to_value(u.s), (ja.start_time - jb.end_time).to_value(u.s))
+            if ja.base.separation(jb.base).to_value(u.arcsec) <= width and gap <= GROUP_GAP:
+                label[root(b)] = root(a)
+    return [root(k) for k in range(len(jets))]
+
+
 def visible(observation, jet):
     m = observation.maps[0]
     inside = m.world_to_pixel(jet.base)
@@ -125,12 +155,18 @@ def main(argv=None):
         used = np.concatenate(per_jet) if per_jet else np.zeros(0, int)
         n_events += len(events)
         n_false += len(set(range(len(events))) - set(used.tolist()))
-        for jet, hits in zip(obs.jets, per_jet):
+        shown = [k for k, jet in enumerate(obs.jets) if visible(obs, jet)]
+        groups = dict(zip(shown, inseparable_groups([obs.jets[k] for k in shown])))
+        for k, (jet, hits) in enumerate(zip(obs.jets, per_jet)):
             if not visible(obs, jet):
                 continue
             truth = truth_values(jet)
+            members = [m for m in shown if groups[m] == groups[k]]
+            group_hits = set().union(*(per_jet[m].tolist() for m in members))
+            outside = set().union(*(per_jet[m].tolist() for m in range(len(obs.jets)) if m not in members))
             row = {"obs": i, "background": "real" if real else "procedural", "n_events": len(hits),
-                   "merged": False}
+                   "merged": False, "group": f"{i}-{groups[k]}", "group_size": len(members),
+                   "group_found_once": len(group_hits) == 1 and not group_hits & outside}
             if len(hits) == 1:
                 shared = sum(hits[0] in other for other in per_jet)
                 row["merged"] = shared > 1
@@ -162,6 +198,7 @@ def main(argv=None):
 def summarise(rows, n_obs, n_events, n_false):
     """Counts and medians over the jets of ``rows``: medians of |error| with their counts."""
     once = [r for r in rows if r["n_events"] == 1 and not r["merged"]]
+    groups = {r["group"]: r["group_found_once"] for r in rows}
 
     def median(key):
         values = [abs(r[key]) for r in once if key in r and np.isfinite(r[key])]
@@ -172,6 +209,9 @@ def summarise(rows, n_obs, n_events, n_false):
         "jets_visible": len(rows),
         "found_once": len(once),
         "found_once_fraction": len(once) / max(len(rows), 1),
+        "groups": len(groups),
+        "found_once_grouped": sum(groups.values()),
+        "found_once_grouped_fraction": sum(groups.values()) / max(len(groups), 1),
         "missed": sum(r["n_events"] == 0 for r in rows),
         "split": sum(r["n_events"] > 1 for r in rows),
         "merged": sum(r["merged"] for r in rows),
