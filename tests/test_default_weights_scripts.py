@@ -11,6 +11,7 @@ from sunpy_jets.model import JetModelConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from evaluate_default_weights import _architecture  # noqa: E402
+from card_metrics import card_metrics, main as card_metrics_main  # noqa: E402
 from real_validation import threshold_for_recall  # noqa: E402
 from train_default_weights import sequence_spec, with_difference_encoder  # noqa: E402
 
@@ -95,3 +96,43 @@ def test_realistic_training_runs_without_astropy_and_finalizes(tmp_path):
     assert clf.card.training["data"]["sequences_seen"] == 4
     assert "Solar Jet Hunter" in clf.card.training["data"]["jets"]
     assert clf.card.name == "sunpy_jets default (synthetic)"
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "scripts" / "results"
+
+
+def _stage3_reports(threshold):
+    import json
+
+    real = json.loads((RESULTS / "real_data_stage3_d384a91d.json").read_text())
+    test = json.loads((RESULTS / "synthetic_test_stage3_d384a91d.json").read_text())
+    days = sorted({s["t0"][:10] for s in real["subjects"]})
+    validation = {"summary": {"rule": "recall 0.9", "threshold": threshold, "validation_days": days[::2],
+                              "held_out_days": days[1::2], "validation_recall_at_threshold": 0.9}}
+    return real, test, validation
+
+
+def test_card_metrics_come_from_the_reports():
+    real, test, validation = _stage3_reports(0.4495757222175598)
+    metrics = card_metrics(real, test, validation)
+    block = metrics["real_data"]
+    assert block["recall_jets_starting_in_subject"] == {"value": 0.8966, "ci95": [0.7361, 0.9642], "n": 29}
+    assert block["fpr_dynamic_render"]["n"] == 130
+    assert block["auc_injected_fits"]["value"] == 0.8889
+    held = [s for s in real["subjects"] if s["t0"][:10] in validation["summary"]["held_out_days"]]
+    assert block["recall_held_out_days"]["n"] == len(held) > 0
+    assert metrics["test"]["f1"] == test["test"]["f1"]
+    assert any("blind to it" in line for line in block["lines"])
+
+
+def test_card_metrics_refuse_a_report_made_at_another_threshold(tmp_path):
+    import json
+
+    real, test, validation = _stage3_reports(0.3)
+    paths = []
+    for name, report in (("real", real), ("test", test), ("validation", validation)):
+        paths += [f"--{name}", str(tmp_path / f"{name}.json")]
+        (tmp_path / f"{name}.json").write_text(json.dumps(report))
+    with pytest.raises(SystemExit):
+        card_metrics_main([*paths, "--out", str(tmp_path / "metrics.json")])
+    assert not (tmp_path / "metrics.json").exists()
