@@ -228,8 +228,8 @@ def build_bank(realdata, workdir):
 
 def _light_imports():
     """
-    Make ``sunpy_jets.model.network``, ``sunpy_jets.model.config`` and ``sunpy_jets.synthetic.realistic``
-    importable where astropy and sunpy are missing (a bare GPU machine): the package's ``__init__`` files,
+    Make ``sunpy_jets.model.network``, ``sunpy_jets.model.config``, ``sunpy_jets.synthetic.realistic`` and
+    ``sunpy_jets.training.checkpoint`` importable where astropy and sunpy are missing (a bare GPU machine): the package's ``__init__`` files,
     which import them, are replaced by empty namespace modules, and ``astropy.units`` by an empty module
     (the configuration uses units only in properties the training does not call).
     """
@@ -243,13 +243,15 @@ def _light_imports():
     if not forced and importlib.util.find_spec("astropy") is not None and importlib.util.find_spec("sunpy") is not None:
         return
     root = Path(__file__).resolve().parents[1] / "sunpy_jets"
-    for name, folder in (("sunpy_jets", root), ("sunpy_jets.model", root / "model"), ("sunpy_jets.synthetic", root / "synthetic")):
+    for name, folder in (("sunpy_jets", root), ("sunpy_jets.model", root / "model"), ("sunpy_jets.synthetic", root / "synthetic"),
+                         ("sunpy_jets.training", root / "training")):  # fmt: skip
         module = types.ModuleType(name)
         module.__path__ = [str(folder)]
         sys.modules[name] = module
     exceptions = types.ModuleType("sunpy_jets.exceptions")
     exceptions.InputError = type("InputError", (ValueError,), {})
     exceptions.InputTypeError = type("InputTypeError", (TypeError,), {})
+    exceptions.TrainingError = type("TrainingError", (RuntimeError,), {})  # the checkpoint's reader raises it
     sys.modules["sunpy_jets.exceptions"] = exceptions
     astropy = types.ModuleType("astropy")
     astropy.units = types.ModuleType("astropy.units")

@@ -18,7 +18,7 @@ import torch
 
 from .._json import parse_json
 from ..exceptions import TrainingError
-from ..model.weights import atomic_write_bytes
+from .._atomic import atomic_write_bytes
 
 __all__ = ["CHECKPOINT_NAME", "save_checkpoint", "load_checkpoint", "capture_rng_state", "restore_rng_state"]
 
