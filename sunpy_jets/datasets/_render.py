@@ -18,6 +18,7 @@ import numpy as np
 import astropy.units as u
 from astropy.time import Time
 
+from .. import _stretch
 from ..exceptions import FileFormatError, InputError, InputTypeError
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "positions_to_maps",
 ]
 
-_STRETCHES = ("asinh", "linear", "sqrt", "log")
+_STRETCHES = _stretch.STRETCHES
 #: The exposure written into the headers of render-domain maps: AIA 304 Å's nominal 2.9 s.
 NOMINAL_EXPOSURE = 2.9 * u.s
 
@@ -133,14 +134,7 @@ def stretch_forward(x, *, stretch="asinh", a=0.01) -> np.ndarray:
     ([0.0, 0.5, 1.0], [0.0, 0.07, 1.0])
     """
     _check_stretch(stretch, a)
-    x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
-    if stretch == "asinh":
-        return np.arcsinh(x / a) / np.arcsinh(1.0 / a)
-    if stretch == "log":
-        return np.log(a * x + 1.0) / np.log(a + 1.0)
-    if stretch == "sqrt":
-        return np.sqrt(x)
-    return x
+    return _stretch.forward(np.clip(np.asarray(x, dtype=float), 0.0, 1.0), stretch, a, np)
 
 
 def stretch_inverse(y, *, stretch="asinh", a=0.01) -> np.ndarray:
@@ -154,14 +148,7 @@ def stretch_inverse(y, *, stretch="asinh", a=0.01) -> np.ndarray:
     (1.0, 0.5)
     """
     _check_stretch(stretch, a)
-    y = np.clip(np.asarray(y, dtype=float), 0.0, 1.0)
-    if stretch == "asinh":
-        return a * np.sinh(y * np.arcsinh(1.0 / a))
-    if stretch == "log":
-        return (np.power(a + 1.0, y) - 1.0) / a
-    if stretch == "sqrt":
-        return y**2
-    return y
+    return _stretch.inverse(np.clip(np.asarray(y, dtype=float), 0.0, 1.0), stretch, a, np)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import _stretch
+
 __all__ = [
     "SceneBatch",
     "JetDistribution",
@@ -157,28 +159,6 @@ class RenderAugment:
     stretches = (("asinh", 0.01), ("asinh", 0.05), ("sqrt", 0.0), ("log", 1000.0), ("linear", 0.0))
     stretch_weights = (0.5, 0.15, 0.15, 0.1, 0.1)
 
-    @staticmethod
-    def forward_stretch(y, name, a):
-        """Values in [0, 1] to display positions (astropy's stretches)."""
-        if name == "asinh":
-            return torch.asinh(y / a) / math.asinh(1 / a)
-        if name == "log":
-            return torch.log(a * y + 1) / math.log(a + 1)
-        if name == "sqrt":
-            return torch.sqrt(y)
-        return y
-
-    @staticmethod
-    def inverse_stretch(z, name, a):
-        """Display positions back to values in [0, 1]."""
-        if name == "asinh":
-            return a * torch.sinh(z * math.asinh(1 / a))
-        if name == "log":
-            return (torch.pow(a + 1.0, z) - 1) / a
-        if name == "sqrt":
-            return z * z
-        return z
-
     def __call__(self, x, generator, *, groups=None):
         """
         Render some sequences of ``x`` (``(B, T, H, W)``, DN/s); returns a new tensor in DN/s.
@@ -205,12 +185,12 @@ class RenderAugment:
             lo, hi = lo.reshape(shape), torch.maximum(hi.reshape(shape), lo.reshape(shape) + 1e-3)
             y = ((seq - lo) / (hi - lo)).clamp(0, 1)
             name, a = self.stretches[int(np.searchsorted(cum, float(u[i, 5]) * cum[-1]))]
-            z = torch.round(self.forward_stretch(y, name, a) * 255) / 255
+            z = torch.round(_stretch.forward(y, name, a, torch) * 255) / 255
             if u[i, 6] < self.read_default:
                 back_name, back_a = "asinh", 0.01
             else:
                 back_name, back_a = self.stretches[int(u[i, 7] * len(self.stretches)) % len(self.stretches)]
-            out[i] = self.inverse_stretch(z, back_name, back_a) * (self.peak / _EXPOSURE)
+            out[i] = _stretch.inverse(z, back_name, back_a, torch) * (self.peak / _EXPOSURE)
         return out
 
 
