@@ -213,6 +213,7 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--realdata", default=str(REALDATA))
     parser.add_argument("--update-card", action="store_true", help="write the figures into the model card")
+    parser.add_argument("--json", help="also write the figures here, with the model and the command")
     args = parser.parse_args(argv)
 
     from sunpy_jets import JetClassifier
@@ -228,6 +229,12 @@ def main(argv=None):
             metrics["real_nonjet"] = real
         print(json.dumps(metrics, indent=1))
         print(f"evaluated in {time.perf_counter() - started:.0f} s")
+        if args.json:
+            given = sys.argv[1:] if argv is None else argv
+            report = {**metrics, "model": {"source": str(directory), "sha256": clf.card.sha256,
+                                           "threshold": clf.threshold},
+                      "command": " ".join(["python scripts/evaluate_default_weights.py", *given])}  # fmt: skip
+            Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
         if args.update_card:
             clf.card = dataclasses.replace(clf.card, metrics={**clf.card.metrics, **metrics})
             clf.save(directory)
