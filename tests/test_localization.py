@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import astropy.units as u
+from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
 from sunpy_jets.events import (
@@ -20,7 +21,7 @@ from sunpy_jets.events import (
     set_hek_provenance,
 )
 from sunpy_jets.exceptions import HEKFormatError, HEKFormatWarning
-from sunpy_jets.synthetic import JetEvent, JetParameters, make_observation
+from sunpy_jets.synthetic import JetEvent, JetParameters, make_observation, make_sequence
 
 from conftest import realdata_path
 
@@ -307,3 +308,24 @@ def test_an_outflow_shorter_than_a_jet_is_not_one():
     assert segment_jets(_strip_cube([1.0], length=11)) == []
     longer = segment_jets(_strip_cube([1.0], length=12))
     assert len(longer) == 1 and longer[0].height >= MIN_HEIGHT
+
+
+def test_localisation_keeps_cutouts_not_whole_frames():
+    # A day of 4096² full-disk frames held for its events' localisation filled 24 GB after ~340 frames:
+    # each frame is cut to the event's box as it is read, and the cutout owns its pixels.
+    import sunpy.map
+
+    from sunpy_jets.events._cube import CubeBuilder
+
+    seq = make_sequence(kind="jet", seed=0, n_frames=3, shape=(64, 64), scale=1.8 * u.arcsec / u.pix)
+    maps = [sunpy.map.Map(m.data.astype(np.float64), m.meta) for m in seq.maps]  # float64: a slice could be a view
+    centre = maps[0].center
+    half = 20 * u.arcsec
+    builder = CubeBuilder(SkyCoord(centre.Tx - half, centre.Ty - half, frame=centre.frame),
+                          SkyCoord(centre.Tx + half, centre.Ty + half, frame=centre.frame))
+    for m in maps:
+        builder.add(m)
+    assert all(f.shape[0] < 30 and f.shape[1] < 30 for f in builder.frames)
+    assert not any(np.shares_memory(f, m.data) for f, m in zip(builder.frames, maps))
+    whole = cube_from_maps(maps, bottom_left=builder.bottom_left, top_right=builder.top_right)
+    np.testing.assert_array_equal(builder.cube().data, whole.data)

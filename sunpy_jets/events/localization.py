@@ -25,21 +25,16 @@ per jet. It works on the calibrated frames of a cutout (the windows a scan flagg
 Nothing here imports torch.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import ndimage
 
-import astropy.units as u
-from astropy.time import Time
 
-from ..exceptions import InputError, InputTypeError
+from ..exceptions import InputTypeError
+from ._cube import CubeBuilder, JetCube
 from .properties import measure_jet
 
 __all__ = ["JetCube", "cube_from_maps", "segment_jets"]
 
-#: Pixel size (arcsec) the frames are binned to, at most.
-TARGET_SCALE = 1.2
 _HALF_SPAN = 20
 #: Shortest jet kept (arcsec): the shortest catalogued jets are about 10.7 Mm (15″).
 MIN_HEIGHT = 12.0
@@ -50,56 +45,6 @@ MIN_WIDTH = 3.0
 #: Smallest rise of a jet's brightest voxels over their background (a fraction of it). Chosen low enough for
 #: the Solar Jet Hunter renders, whose colour scale compresses contrast (0.3 lost 3 of 23 of their jets).
 MIN_CONTRAST = 0.15
-
-
-@dataclass
-class JetCube:
-    """
-    Frames of one cutout, ready for segmentation.
-
-    Attributes
-    ----------
-    data : `numpy.ndarray`
-        ``(n_frames, ny, nx)`` float32 brightness (DN/s, frames scaled to one overall level).
-    times : `~astropy.time.Time`
-        Time of each frame.
-    tx, ty : `numpy.ndarray`
-        ``(ny, nx)`` helioprojective coordinates (arcsec) of the pixel centres.
-    scale : `float`
-        Pixel size in arcsec.
-    km_per_arcsec : `float`
-        Plane-of-sky km per arcsec at the Sun, from the observer's distance.
-    frame : `~astropy.coordinates.BaseCoordinateFrame`
-        The helioprojective frame of the first map (observer and time), for the positions.
-    """
-
-    data: np.ndarray
-    times: Time
-    tx: np.ndarray
-    ty: np.ndarray
-    scale: float
-    km_per_arcsec: float
-    frame: object
-
-
-def _bin(data, factor):
-    if factor == 1:
-        return data.astype(np.float32)
-    ny, nx = (data.shape[0] // factor) * factor, (data.shape[1] // factor) * factor
-    return data[:ny, :nx].reshape(ny // factor, factor, nx // factor, factor).mean(axis=(1, 3)).astype(np.float32)
-
-
-def _pixel_box(m, bottom_left, top_right):
-    """Pixel ranges ``((x0, x1), (y0, y1))`` of a helioprojective box in a map (no frame transform needed)."""
-    ny, nx = m.data.shape
-    if bottom_left is None:
-        return (0, nx), (0, ny)
-    tx = u.Quantity([bottom_left.Tx, top_right.Tx]).to_value(u.deg)
-    ty = u.Quantity([bottom_left.Ty, top_right.Ty]).to_value(u.deg)
-    px, py = m.wcs.world_to_pixel_values(tx, ty)
-    x0, x1 = int(np.clip(np.floor(np.min(px)), 0, nx)), int(np.clip(np.ceil(np.max(px)) + 1, 0, nx))
-    y0, y1 = int(np.clip(np.floor(np.min(py)), 0, ny)), int(np.clip(np.ceil(np.max(py)) + 1, 0, ny))
-    return (x0, x1), (y0, y1)
 
 
 def cube_from_maps(maps, *, bottom_left=None, top_right=None):
@@ -131,44 +76,10 @@ def cube_from_maps(maps, *, bottom_left=None, top_right=None):
     >>> cube.data.shape, cube.scale
     ((4, 64, 64), 1.8)
     """
-    frames, times, first, box = [], [], None, None
+    builder = CubeBuilder(bottom_left, top_right)
     for m in maps:
-        if first is None:
-            first = m
-            box = _pixel_box(m, bottom_left, top_right)
-        (x0, x1), (y0, y1) = box
-        exposure = m.exposure_time
-        data = np.asarray(m.data[y0:y1, x0:x1], dtype=np.float64)
-        unit = m.unit
-        if exposure is not None and exposure.to_value(u.s) > 0 and (unit is None or "s" not in unit.to_string()):
-            data = data / exposure.to_value(u.s)
-        if frames and data.shape != frames[0].shape:
-            raise InputError(f"frame at {m.date.isot} is {data.shape}, not {frames[0].shape}: give frames of one field")
-        frames.append(data)
-        times.append(m.date)
-    if len(frames) < 3 or min(frames[0].shape) < 2:
-        raise InputError(f"{len(frames)} frame(s) of {frames[0].shape if frames else ()} pixels in the cutout: "
-                         "segmentation needs at least three frames of a field")
-    scale = float(abs(first.scale.axis1.to_value(u.arcsec / u.pix)))
-    factor = max(1, int(np.floor(TARGET_SCALE / scale + 1e-6)))
-    stack = np.stack([_bin(np.nan_to_num(f, nan=0.0), factor) for f in frames])
-    ny, nx = stack.shape[1:]
-    rows, cols = np.mgrid[0:ny, 0:nx]
-    lon, lat = first.wcs.pixel_to_world_values(cols * factor + (factor - 1) / 2 + box[0][0],
-                                               rows * factor + (factor - 1) / 2 + box[1][0])
-    world_tx = (np.asarray(lon) * u.deg).to_value(u.arcsec)
-    world_tx = np.where(world_tx > 648000, world_tx - 1296000, world_tx)
-    world_ty = (np.asarray(lat) * u.deg).to_value(u.arcsec)
-    dsun = first.dsun.to_value(u.km)
-    return JetCube(
-        data=stack,
-        times=Time(times),
-        tx=world_tx,
-        ty=world_ty,
-        scale=scale * factor,
-        km_per_arcsec=dsun * np.pi / (180 * 3600),
-        frame=first.coordinate_frame,
-    )
+        builder.add(m)
+    return builder.cube()
 
 
 def excess_sigma(data):

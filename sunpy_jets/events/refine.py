@@ -20,7 +20,8 @@ from sunpy.coordinates import Helioprojective
 
 from ..exceptions import InputError, InputTypeError
 from ._columns import PROPERTY_COLUMNS, spine_text
-from .localization import cube_from_maps, segment_jets
+from ._cube import CubeBuilder
+from .localization import segment_jets
 from .table import JetEvents
 
 __all__ = ["localize_events", "jets_table", "single_window_table"]
@@ -134,16 +135,31 @@ def _unlocalized(events):
     return table
 
 
-def _gather(maps, events, margin_t):
-    """Frames (maps) inside each event's interval (with the margin), read in one pass."""
-    starts = events.table["event_starttime"] - margin_t * u.s
-    ends = events.table["event_endtime"] + margin_t * u.s
-    frames = [[] for _ in range(len(events))]
+def _gather(maps, events, margin, margin_t):
+    """
+    Each event's frames, read in one pass and cut to its box (with the margins) as they come: a
+    `CubeBuilder` per event (`None` where no frame falls in its interval, the error where a frame did not fit).
+    """
+    table = events.table
+    starts, ends = table["event_starttime"] - margin_t * u.s, table["event_endtime"] + margin_t * u.s
+    builders = [None] * len(events)
     for m in maps:
         t = m.date
         for i in np.flatnonzero((starts <= t) & (ends >= t)):
-            frames[i].append(m)
-    return frames
+            if isinstance(builders[i], Exception):
+                continue
+            if builders[i] is None:
+                row, frame = table[i], m.coordinate_frame
+                bottom = SkyCoord(row["boundbox_c1ll"] - margin * u.arcsec, row["boundbox_c2ll"] - margin * u.arcsec,
+                                  frame=frame)
+                top = SkyCoord(row["boundbox_c1ur"] + margin * u.arcsec, row["boundbox_c2ur"] + margin * u.arcsec,
+                               frame=frame)
+                builders[i] = CubeBuilder(bottom, top)
+            try:
+                builders[i].add(m)
+            except (InputError, ValueError, IndexError) as error:
+                builders[i] = error
+    return builders
 
 
 def _window_probability(windows, jet, extent):
@@ -223,18 +239,15 @@ def localize_events(events, maps, *, windows=None, margin=SPACE_MARGIN * u.arcse
         return events
     margin = float(u.Quantity(margin, u.arcsec).value)
     margin_t = float(u.Quantity(time_margin, u.s).value)
-    frames = _gather(maps, events, margin_t)
+    builders = _gather(maps, events, margin, margin_t)
     rows, kept = [], []
-    for index, (row, stack) in enumerate(zip(events.table, frames)):
+    for index, (row, builder) in enumerate(zip(events.table, builders)):
         x0, x1 = row["boundbox_c1ll"].to_value(u.arcsec), row["boundbox_c1ur"].to_value(u.arcsec)
         y0, y1 = row["boundbox_c2ll"].to_value(u.arcsec), row["boundbox_c2ur"].to_value(u.arcsec)
         jets = []
-        if len(stack) >= 3:
-            frame = stack[0].coordinate_frame
-            bottom = SkyCoord((x0 - margin) * u.arcsec, (y0 - margin) * u.arcsec, frame=frame)
-            top = SkyCoord((x1 + margin) * u.arcsec, (y1 + margin) * u.arcsec, frame=frame)
+        if isinstance(builder, CubeBuilder) and len(builder.frames) >= 3:
             try:
-                cube = cube_from_maps(stack, bottom_left=bottom, top_right=top)
+                cube = builder.cube()
             except (InputError, ValueError, IndexError):
                 cube = None
             if cube is not None and min(cube.data.shape[1:]) >= 8:

@@ -453,8 +453,9 @@ def prepare_sequence(data, config: JetModelConfig | None = None, *, center=None,
     )
     times = Time([observation_time(m) for m in maps])  # parsed once by the checks; cached
     window = config.n_frames * config.cadence
-    check_gaps(times, window)
+    # the field first: a field too small to read is refused whatever its times (a gap can be split, a field not)
     pre = FramePreprocessor(maps[0], config, center=center, width=width)
+    check_gaps(times, window)
     stack = np.stack([pre(m) for m in maps])
     notes = preprocessing_notes(config, padded=pre.padded, extent=pre.extent, n_missing=pre.n_missing)
     resampled, grid = resample_time(stack, times, config.cadence, max_gap=window)
