@@ -329,3 +329,46 @@ def test_localisation_keeps_cutouts_not_whole_frames():
     assert not any(np.shares_memory(f, m.data) for f, m in zip(builder.frames, maps))
     whole = cube_from_maps(maps, bottom_left=builder.bottom_left, top_right=builder.top_right)
     np.testing.assert_array_equal(builder.cube().data, whole.data)
+
+
+def test_long_coarse_events_are_localised_in_overlapping_pieces():
+    from sunpy_jets.events import refine
+
+    start = Time("2012-07-19T00:00:00")
+    coarse = JetEvents.from_columns(start=(start + [0, 3] * u.h)[:1], end=(start + 4 * u.h).reshape(1),
+                                    probability=[0.9], tx=[0] * u.arcsec, ty=[0] * u.arcsec, width=300 * u.arcsec)
+    pieces = refine._pieces(coarse, 480.0)
+    assert len(pieces) > 1
+    (first, *_, last), day = pieces, 86400.0
+    assert first[1] == pytest.approx((start - 480 * u.s).mjd) and last[2] == pytest.approx((start + 4 * u.h + 480 * u.s).mjd)
+    for a, b in zip(pieces, pieces[1:]):
+        assert (a[2] - b[1]) * day == pytest.approx(refine.PIECE_OVERLAP)  # consecutive pieces overlap
+        assert a[4] == pytest.approx(b[3])  # and their cores tile the event without a gap or a double
+    assert first[3] == -np.inf and last[4] == np.inf
+
+
+def test_a_jet_is_found_once_when_its_event_is_cut_into_pieces(monkeypatch):
+    from sunpy_jets.events import refine
+
+    p = JetParameters(speed=150 * u.km / u.s, width=6 * u.Mm, height=60 * u.Mm, duration=8 * u.min,
+                      position_angle=0 * u.deg)
+    options = dict(duration=24 * u.min, n_distractors=0, shape=(160, 160), scale=1.2 * u.arcsec / u.pix,
+                   bad_frame_rate=0, seed=2)
+    empty = make_observation(jets=[], **options)
+    jet = JetEvent(p, empty[0].center, empty.times[3])
+    obs = make_observation(jets=[jet], lazy=False, **options)
+    centre = obs.maps[0].center
+    coarse = JetEvents.from_columns(start=obs.maps[0].date.reshape(1), end=obs.maps[-1].date.reshape(1),
+                                    probability=[0.9], tx=centre.Tx.reshape(1), ty=centre.Ty.reshape(1),
+                                    width=190 * u.arcsec)
+    whole = localize_events(coarse, obs.maps)
+    # 30-minute pieces overlapping by 20 (longer than the 16-minute running background): two of them here
+    monkeypatch.setattr(refine, "PIECE", 1800.0)
+    monkeypatch.setattr(refine, "PIECE_OVERLAP", 1200.0)
+    assert len(refine._pieces(coarse, refine.TIME_MARGIN)) == 2
+    pieces = localize_events(coarse, obs.maps)
+    assert len(pieces) == len(whole)
+    offsets = [np.hypot(row["event_coord"].Tx - jet.base.Tx, row["event_coord"].Ty - jet.base.Ty) for row in pieces]
+    near = [row for row, offset in zip(pieces, offsets) if offset < 10 * u.arcsec]
+    assert len(near) == 1 and bool(near[0]["localized"])
+    assert near[0]["event_starttime"] == whole[0]["event_starttime"]

@@ -79,35 +79,36 @@ class CubeBuilder:
 
     def __init__(self, bottom_left=None, top_right=None):
         self.bottom_left, self.top_right = bottom_left, top_right
-        self.frames, self.times, self.box, self.first = [], [], None, None
+        self.frames, self.times, self.box, self.first, self.shape = [], [], None, None, None
 
     def add(self, m):
-        """Cut one map (in DN/s) to the box and keep the cutout."""
+        """Cut one map (in DN/s) to the box, bin it to the cube's pixels and keep that (float32)."""
         if self.first is None:
             self.box = _pixel_box(m, self.bottom_left, self.top_right)
+            scale = float(abs(m.scale.axis1.to_value(u.arcsec / u.pix)))
             # what the cube needs of the first frame: its coordinates, not its pixels
-            self.first = {"wcs": m.wcs, "frame": m.coordinate_frame, "dsun": m.dsun,
-                          "scale": float(abs(m.scale.axis1.to_value(u.arcsec / u.pix)))}  # fmt: skip
+            self.first = {"wcs": m.wcs, "frame": m.coordinate_frame, "dsun": m.dsun, "scale": scale,
+                          "factor": max(1, int(np.floor(TARGET_SCALE / scale + 1e-6)))}  # fmt: skip
         (x0, x1), (y0, y1) = self.box
         exposure = m.exposure_time
         data = np.array(m.data[y0:y1, x0:x1], dtype=np.float64)  # a copy: a view would keep the whole frame
         unit = m.unit
         if exposure is not None and exposure.to_value(u.s) > 0 and (unit is None or "s" not in unit.to_string()):
             data /= exposure.to_value(u.s)
-        if self.frames and data.shape != self.frames[0].shape:
-            raise InputError(f"frame at {m.date.isot} is {data.shape}, not {self.frames[0].shape}: give frames of one field")
-        self.frames.append(data)
+        if self.shape is not None and data.shape != self.shape:
+            raise InputError(f"frame at {m.date.isot} is {data.shape}, not {self.shape}: give frames of one field")
+        self.shape = data.shape
+        self.frames.append(_bin(np.nan_to_num(data, nan=0.0), self.first["factor"]))
         self.times.append(m.date)
 
     def cube(self):
         """The `JetCube` of the frames added."""
         frames, first, box = self.frames, self.first, self.box
-        if len(frames) < 3 or min(frames[0].shape) < 2:
-            raise InputError(f"{len(frames)} frame(s) of {frames[0].shape if frames else ()} pixels in the cutout: "
+        if len(frames) < 3 or min(self.shape) < 2:
+            raise InputError(f"{len(frames)} frame(s) of {self.shape or ()} pixels in the cutout: "
                              "segmentation needs at least three frames of a field")
-        scale = first["scale"]
-        factor = max(1, int(np.floor(TARGET_SCALE / scale + 1e-6)))
-        stack = np.stack([_bin(np.nan_to_num(f, nan=0.0), factor) for f in frames])
+        scale, factor = first["scale"], first["factor"]
+        stack = np.stack(frames)
         ny, nx = stack.shape[1:]
         rows, cols = np.mgrid[0:ny, 0:nx]
         lon, lat = first["wcs"].pixel_to_world_values(cols * factor + (factor - 1) / 2 + box[0][0],

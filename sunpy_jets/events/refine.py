@@ -29,6 +29,11 @@ __all__ = ["localize_events", "jets_table", "single_window_table"]
 #: Margin added around a coarse event's box (arcsec) and interval (s) before segmenting.
 SPACE_MARGIN = 30.0
 TIME_MARGIN = 480.0
+#: Longest stretch of a coarse event segmented at once (s), and the overlap of consecutive stretches: a coarse
+#: event of a whole day (a flaring region flagged for hours) is localised piece by piece, so that the frames held
+#: do not grow with its length. A jet belongs to the piece its onset falls in, less half the overlap on each side.
+PIECE = 5400.0
+PIECE_OVERLAP = 1800.0
 
 
 def single_window_table(maps, probability, *, center=None, width=None):
@@ -135,31 +140,76 @@ def _unlocalized(events):
     return table
 
 
-def _gather(maps, events, margin, margin_t):
+def _pieces(events, margin_t):
     """
-    Each event's frames, read in one pass and cut to its box (with the margins) as they come: a
-    `CubeBuilder` per event (`None` where no frame falls in its interval, the error where a frame did not fit).
+    ``(row, start, end, core start, core end)`` (MJD) of the stretches each coarse event is segmented in: its
+    interval with the time margin, cut into `PIECE`-long stretches overlapping by `PIECE_OVERLAP` (one for
+    most events); a jet is kept from the stretch whose core holds its onset.
     """
-    table = events.table
-    starts, ends = table["event_starttime"] - margin_t * u.s, table["event_endtime"] + margin_t * u.s
-    builders = [None] * len(events)
+    day = 86400.0
+    out = []
+    for i, row in enumerate(events.table):
+        start = row["event_starttime"].mjd - margin_t / day
+        end = row["event_endtime"].mjd + margin_t / day
+        step = (PIECE - PIECE_OVERLAP) / day
+        k = 0
+        while True:
+            a = start + k * step
+            b = min(a + PIECE / day, end)
+            last = b >= end
+            core_a = -np.inf if k == 0 else a + PIECE_OVERLAP / 2 / day
+            core_b = np.inf if last else b - PIECE_OVERLAP / 2 / day
+            out.append((i, a, b, core_a, core_b))
+            if last:
+                break
+            k += 1
+    return out
+
+
+def _segment_pieces(maps, events, pieces, margin, options):
+    """
+    The jets of each coarse event, from its pieces (`_pieces`) in one pass over the frames: each frame is cut to
+    the boxes (with the margin) of the pieces it falls in, and a piece is segmented, and its frames let go, as
+    soon as the frames have passed its end.
+    """
+    starts = np.array([piece[1] for piece in pieces])
+    ends = np.array([piece[2] for piece in pieces])
+    builders, done = [None] * len(pieces), np.zeros(len(pieces), bool)
+    per_row = [[] for _ in range(len(events))]
+
+    def finish(k):
+        index, _, _, core_a, core_b = pieces[k]
+        builder, builders[k], done[k] = builders[k], None, True
+        if not (isinstance(builder, CubeBuilder) and len(builder.frames) >= 3):
+            return
+        try:
+            cube = builder.cube()
+        except (InputError, ValueError, IndexError):
+            return
+        if min(cube.data.shape[1:]) >= 8:
+            per_row[index] += [jet for jet in segment_jets(cube, **options) if core_a <= jet.start_time.mjd < core_b]
+
     for m in maps:
-        t = m.date
-        for i in np.flatnonzero((starts <= t) & (ends >= t)):
-            if isinstance(builders[i], Exception):
+        t = m.date.mjd
+        for k in np.flatnonzero(~done & (ends < t)):
+            finish(k)
+        for k in np.flatnonzero(~done & (starts <= t) & (ends >= t)):
+            if isinstance(builders[k], Exception):
                 continue
-            if builders[i] is None:
-                row, frame = table[i], m.coordinate_frame
+            if builders[k] is None:
+                row, frame = events.table[pieces[k][0]], m.coordinate_frame
                 bottom = SkyCoord(row["boundbox_c1ll"] - margin * u.arcsec, row["boundbox_c2ll"] - margin * u.arcsec,
                                   frame=frame)
                 top = SkyCoord(row["boundbox_c1ur"] + margin * u.arcsec, row["boundbox_c2ur"] + margin * u.arcsec,
                                frame=frame)
-                builders[i] = CubeBuilder(bottom, top)
+                builders[k] = CubeBuilder(bottom, top)
             try:
-                builders[i].add(m)
+                builders[k].add(m)
             except (InputError, ValueError, IndexError) as error:
-                builders[i] = error
-    return builders
+                builders[k] = error
+    for k in np.flatnonzero(~done):
+        finish(k)
+    return per_row
 
 
 def _window_probability(windows, jet, extent):
@@ -188,7 +238,9 @@ def localize_events(events, maps, *, windows=None, margin=SPACE_MARGIN * u.arcse
     events : `~sunpy_jets.events.JetEvents`
         Coarse events (``events_from_windows``).
     maps : iterable of `~sunpy.map.GenericMap`
-        The observation's frames in time order (read once; frames outside every event are skipped).
+        The observation's frames in time order (read once; frames outside every event are skipped). Only
+        each event's cutouts are kept, and an event longer than `PIECE` (90 minutes, with the margins) is
+        segmented in overlapping pieces, so that memory does not grow with the observation's length.
     windows : `~astropy.table.Table`, optional
         The scan the events came from. With it, a jet is kept only where a window of a tile holding its base
         and overlapping its life reaches the events' ``low_threshold`` (``meta``), and its probability is
@@ -239,19 +291,12 @@ def localize_events(events, maps, *, windows=None, margin=SPACE_MARGIN * u.arcse
         return events
     margin = float(u.Quantity(margin, u.arcsec).value)
     margin_t = float(u.Quantity(time_margin, u.s).value)
-    builders = _gather(maps, events, margin, margin_t)
+    pieces = _pieces(events, margin_t)
+    per_row = _segment_pieces(maps, events, pieces, margin, options)
     rows, kept = [], []
-    for index, (row, builder) in enumerate(zip(events.table, builders)):
+    for index, (row, jets) in enumerate(zip(events.table, per_row)):
         x0, x1 = row["boundbox_c1ll"].to_value(u.arcsec), row["boundbox_c1ur"].to_value(u.arcsec)
         y0, y1 = row["boundbox_c2ll"].to_value(u.arcsec), row["boundbox_c2ur"].to_value(u.arcsec)
-        jets = []
-        if isinstance(builder, CubeBuilder) and len(builder.frames) >= 3:
-            try:
-                cube = builder.cube()
-            except (InputError, ValueError, IndexError):
-                cube = None
-            if cube is not None and min(cube.data.shape[1:]) >= 8:
-                jets = segment_jets(cube, **options)
         jets = [jet for jet in jets if x0 <= jet.base.Tx.to_value(u.arcsec) <= x1
                 and y0 <= jet.base.Ty.to_value(u.arcsec) <= y1 and jet.start_time <= row["event_endtime"]
                 and jet.end_time >= row["event_starttime"]]
