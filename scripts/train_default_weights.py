@@ -229,9 +229,10 @@ def build_bank(realdata, workdir):
 def _light_imports():
     """
     Make ``sunpy_jets.model.network``, ``sunpy_jets.model.config``, ``sunpy_jets.synthetic.realistic`` and
-    ``sunpy_jets.training.checkpoint`` importable where astropy and sunpy are missing (a bare GPU machine): the package's ``__init__`` files,
-    which import them, are replaced by empty namespace modules, and ``astropy.units`` by an empty module
-    (the configuration uses units only in properties the training does not call).
+    ``sunpy_jets.training.checkpoint`` importable where astropy and sunpy are missing (a bare GPU machine):
+    the package's ``__init__`` files, which import them, are replaced by empty namespace modules, and
+    ``astropy.units`` by an empty module (the configuration uses units only in properties the training does
+    not call).
     """
     import importlib.util
     import sys

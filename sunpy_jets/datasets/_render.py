@@ -35,7 +35,6 @@ __all__ = [
     "positions_to_maps",
 ]
 
-_STRETCHES = _stretch.STRETCHES
 #: The exposure written into the headers of render-domain maps: AIA 304 Å's nominal 2.9 s.
 NOMINAL_EXPOSURE = 2.9 * u.s
 
@@ -113,8 +112,8 @@ def invert_colormap(rgb, *, cmap="sdoaia304") -> tuple:
 
 
 def _check_stretch(stretch, a):
-    if stretch not in _STRETCHES:
-        raise InputError(f"unknown stretch {stretch!r}; use one of {', '.join(_STRETCHES)}")
+    if stretch not in _stretch.STRETCHES:
+        raise InputError(f"unknown stretch {stretch!r}; use one of {', '.join(_stretch.STRETCHES)}")
     if not (isinstance(a, (int, float)) and a > 0):
         raise InputError(f"the stretch parameter a must be a positive number, not {a!r}")
 

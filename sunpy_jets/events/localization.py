@@ -28,7 +28,6 @@ Nothing here imports torch.
 import numpy as np
 from scipy import ndimage
 
-
 from ..exceptions import InputTypeError
 from ._cube import CubeBuilder, JetCube
 from .properties import measure_jet

@@ -147,11 +147,11 @@ def _pieces(events, margin_t):
     most events); a jet is kept from the stretch whose core holds its onset.
     """
     day = 86400.0
+    step = (PIECE - PIECE_OVERLAP) / day
     out = []
     for i, row in enumerate(events.table):
         start = row["event_starttime"].mjd - margin_t / day
         end = row["event_endtime"].mjd + margin_t / day
-        step = (PIECE - PIECE_OVERLAP) / day
         k = 0
         while True:
             a = start + k * step
