@@ -87,6 +87,25 @@ def test_encoder_pools_to_twice_last_channels():
     assert encoder(torch.zeros(2, 1, 40, 40)).shape == (2, 24)
 
 
+@pytest.mark.parametrize("shape", [(166, 166), (165, 169), (33, 32), (7, 9)])
+def test_inference_path_equals_the_layers(shape):
+    # feature_maps without gradients folds batch norm, runs channels-last and the first stage on 2×2 pixel
+    # blocks: the same numbers as the layers themselves, on even and odd frame sizes
+    torch.manual_seed(1)
+    encoder = FrameEncoder((8, 16, 24)).eval()
+    for bn in (m for m in encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.running_mean.normal_()
+        bn.running_var.uniform_(0.5, 2.0)
+        bn.weight.data.normal_()
+        bn.bias.data.normal_()
+    x = torch.randn(3, 1, *shape)
+    with torch.no_grad():
+        fast = encoder.feature_maps(x)
+        layers = encoder.features(x)
+    assert fast.shape == layers.shape
+    torch.testing.assert_close(fast, layers, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("changes", "match"),
     [

@@ -96,19 +96,21 @@ def tile_centroids(first, last, grid: TileGrid, k: int) -> tuple[np.ndarray, np.
     flat = d.reshape(len(d), -1)
     med = np.median(flat, axis=1)
     mad = np.median(np.abs(flat - med[:, None]), axis=1)
-    w = np.clip(d - (med + 3 * 1.4826 * mad)[:, None, None], 0, None).astype(np.float64)
+    w = np.clip(d - (med + 3 * 1.4826 * mad)[:, None, None], 0, None)
     h, wd = w.shape[1:]
-    yy, xx = np.mgrid[:h, :wd]
-    sums = []
-    for q in (w, w * xx, w * yy):
-        c = np.zeros((len(q), h + 1, wd + 1))
-        c[:, 1:, 1:] = q.cumsum(1).cumsum(2)
-        sums.append(c)
     r0 = np.clip(grid.origins[:, 0] // k, 0, h)
     c0 = np.clip(grid.origins[:, 1] // k, 0, wd)
     r1 = np.clip(-(-(grid.origins[:, 0] + grid.size) // k), 0, h)
     c1 = np.clip(-(-(grid.origins[:, 1] + grid.size) // k), 0, wd)
-    total, sx, sy = (c[:, r1, c1] - c[:, r0, c1] - c[:, r1, c0] + c[:, r0, c0] for c in sums)
+    # Each tile's weighted sums from its row and column marginals: two passes over its pixels, where
+    # summed-area tables took six over the whole frame (a third of a single-tile scan's time).
+    total, sx, sy = (np.zeros((len(w), len(r0))) for _ in range(3))
+    for j, (a, b, c, e) in enumerate(zip(r0, r1, c0, c1)):
+        block = w[:, a:b, c:e]
+        by_row = block.sum(axis=2, dtype=np.float64)
+        total[:, j] = by_row.sum(axis=1)
+        sy[:, j] = by_row @ np.arange(a, b, dtype=np.float64)
+        sx[:, j] = block.sum(axis=1, dtype=np.float64) @ np.arange(c, e, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         cx = np.where(total > 0, sx / total, np.nan)
         cy = np.where(total > 0, sy / total, np.nan)
