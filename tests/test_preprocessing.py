@@ -286,6 +286,10 @@ def test_block_max_equals_max_pool_with_nan_and_inf(shape, block):
     expected = torch.nn.functional.max_pool2d(x[None, None], kernel_size=block)[0, 0]
     assert torch.equal(block_max(x, *block).isnan(), expected.isnan())
     assert torch.equal(torch.nan_to_num(block_max(x, *block)), torch.nan_to_num(expected))
+    # the preprocessor pools NumPy arrays: the same values
+    pooled = torch.from_numpy(block_max(x.numpy(), *block))
+    assert torch.equal(pooled.isnan(), expected.isnan())
+    assert torch.equal(torch.nan_to_num(pooled), torch.nan_to_num(expected))
 
 
 def test_parsed_observation_times_follow_the_header():

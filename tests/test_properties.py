@@ -70,15 +70,20 @@ def test_prepare_sequence_gives_finite_frames_on_the_model_cadence_or_a_document
     t0 = Time("2012-07-19T07:30:00")
     frames = []
     n_nan = n_used_nan = 0
-    # Max-pooling by an integer factor drops the last rows/columns that do not fill a block.
-    pool = max(1, round(CONFIG.pixel_scale.to_value(u.arcsec / u.pix) / scale))
+    # Max-pooling by an integer factor drops the last rows/columns that do not fill a block; where that
+    # factor misses the model's scale (1.2″ pooled by 2 is 2.4″), the frame is resampled to it instead.
+    target = CONFIG.pixel_scale.to_value(u.arcsec / u.pix)
+    pool = max(1, round(target / scale))
+    resampled = abs(pool * scale - target) / target > 0.02
+    field = round(min(shape) * scale / target) if resampled else min(shape) // pool
     for i, dt in enumerate(offsets):
         data = rng.normal(150, 15, shape).clip(1).astype(np.float32)
         if i == nan_frame and nan_fraction:
             mask = rng.random(shape) < nan_fraction if nan_fraction < 1 else np.ones(shape, bool)
             data[mask] = np.nan
             n_nan = int(mask.sum())
-            n_used_nan = int(mask[: shape[0] // pool * pool, : shape[1] // pool * pool].sum())
+            used = mask if resampled else mask[: shape[0] // pool * pool, : shape[1] // pool * pool]
+            n_used_nan = int(used.sum())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frames.append(_frame(data, t0 + dt * u.s, scale))
@@ -95,7 +100,7 @@ def test_prepare_sequence_gives_finite_frames_on_the_model_cadence_or_a_document
             refused = None
     foreign = [f"{w.category.__name__}: {w.message}" for w in caught if not issubclass(w.category, SunpyJetsWarning)]
     assert not foreign, foreign
-    if min(shape) // pool < max(2, CONFIG.image_size // 8):
+    if field < max(2, CONFIG.image_size // 8):
         # documented refusal: too few model pixels to read (docs/reliability.rst)
         assert refused is not None and "the model can read" in refused
         return

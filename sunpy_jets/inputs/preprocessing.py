@@ -218,22 +218,22 @@ class FramePreprocessor:
         out[ys.start - self.y0 : ys.stop - self.y0, xs.start - self.x0 : xs.stop - self.x0] = data[ys, xs]
         return out
 
-    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+    def _pool(self, x: np.ndarray) -> np.ndarray:
         """Max-pool to the model scale, ignoring NaN/Inf pixels (NaN where a block holds no valid pixel)."""
         py, px = int(self.pool[1]), int(self.pool[0])
 
-        def pool(t):
-            return block_max(t, py, px) if py > 1 or px > 1 else t
+        def pool(a):
+            return block_max(a, py, px) if py > 1 or px > 1 else a
 
         # Max-pooling propagates NaN and Inf, so one pass over a full frame shows whether any pixel is bad;
         # only then is the frame read again to mask them (full-disk frames make this pass count).
         pooled = pool(x)
-        if torch.isfinite(pooled).all():
+        if np.isfinite(pooled).all():
             return pooled
-        finite = torch.isfinite(x)
-        self.n_missing += int(x.numel() - finite.sum()) - self._n_outside
-        pooled = pool(torch.where(finite, x, torch.tensor(float("-inf"))))
-        return torch.where(torch.isinf(pooled), torch.tensor(float("nan")), pooled)
+        finite = np.isfinite(x)
+        self.n_missing += int(x.size - np.count_nonzero(finite)) - self._n_outside
+        pooled = pool(np.where(finite, x, np.float32(-np.inf)))
+        return np.where(np.isinf(pooled), np.float32(np.nan), pooled)
 
     def __call__(self, m) -> np.ndarray:
         """
@@ -241,30 +241,34 @@ class FramePreprocessor:
 
         The array has the model grid's shape (the data's own shape at model scale if ``full_frame``).
         """
-        x = torch.from_numpy(np.ascontiguousarray(self._cut(np.asarray(m.data)), dtype=np.float32))
-        x = self._pool(x)
+        # NumPy, not torch: frames are preprocessed in a reader thread while the network runs, and torch's
+        # intra-op threads on these small elementwise steps then contend with the network's (pooling a
+        # cutout took 0.2-5 ms instead of 0.07).
+        x = self._pool(np.ascontiguousarray(self._cut(np.asarray(m.data)), dtype=np.float32))
         if self.config.exposure_normalize:
             divisor = exposure_divisor(m)  # 1 for maps already in DN/s (m / m.exposure_time)
             if divisor != 1.0:
-                x = x / divisor
+                x = x / np.float32(divisor)
         if self.resize_to is not None:
-            fill = torch.nanmedian(x) if torch.isfinite(x).any() else torch.tensor(0.0)
-            mode = "area" if self.resize_to[0] < x.shape[0] else "bilinear"
+            t = torch.from_numpy(np.ascontiguousarray(x))
+            fill = torch.nanmedian(t) if torch.isfinite(t).any() else torch.tensor(0.0)
+            mode = "area" if self.resize_to[0] < t.shape[0] else "bilinear"
             kwargs = {} if mode == "area" else {"align_corners": False}
-            x = F.interpolate(torch.nan_to_num(x, nan=float(fill))[None, None], size=self.resize_to, mode=mode, **kwargs)[0, 0]
+            x = F.interpolate(torch.nan_to_num(t, nan=float(fill))[None, None], size=self.resize_to, mode=mode, **kwargs)[0, 0]
+            x = x.numpy()
         h, w = self.data_shape
         x = x[:h, :w]
         if self.grid_shape == tuple(x.shape):
-            return x.numpy()
+            return x
         out = np.full(self.grid_shape, np.nan, dtype=np.float32)
         oy, ox = (self.grid_shape[0] - x.shape[0]) // 2, (self.grid_shape[1] - x.shape[1]) // 2
-        out[oy : oy + x.shape[0], ox : ox + x.shape[1]] = x.numpy()
+        out[oy : oy + x.shape[0], ox : ox + x.shape[1]] = x
         return out
 
 
-def block_max(x: torch.Tensor, py: int, px: int) -> torch.Tensor:
+def block_max(x, py: int, px: int):
     """
-    The maximum of each ``py`` × ``px`` block of a 2-D tensor (rows and columns beyond whole blocks dropped).
+    The maximum of each ``py`` × ``px`` block of a 2-D array or tensor (rows and columns beyond whole blocks dropped).
 
     The same as ``F.max_pool2d(x[None, None], (py, px))[0, 0]``, NaN and Inf propagating alike, but as
     elementwise maxima of strided views: ten times faster on one CPU thread (0.09 against 0.9 ms for a
@@ -272,16 +276,17 @@ def block_max(x: torch.Tensor, py: int, px: int) -> torch.Tensor:
 
     Examples
     --------
-    >>> import torch
+    >>> import numpy as np
     >>> from sunpy_jets.inputs.preprocessing import block_max
-    >>> block_max(torch.arange(16.0).reshape(4, 4), 2, 2)
-    tensor([[ 5.,  7.],
-            [13., 15.]])
+    >>> block_max(np.arange(16.0).reshape(4, 4), 2, 2)
+    array([[ 5.,  7.],
+           [13., 15.]])
     """
+    maximum = torch.maximum if isinstance(x, torch.Tensor) else np.maximum
     h, w = x.shape[0] // py * py, x.shape[1] // px * px
     x = x[:h, :w]
-    rows = functools.reduce(torch.maximum, (x[i::py] for i in range(py)))
-    return functools.reduce(torch.maximum, (rows[:, j::px] for j in range(px)))
+    rows = functools.reduce(maximum, (x[i::py] for i in range(py)))
+    return functools.reduce(maximum, (rows[:, j::px] for j in range(px)))
 
 
 def check_gaps(times: Time, max_gap: u.Quantity) -> None:

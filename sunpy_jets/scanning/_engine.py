@@ -21,6 +21,7 @@ from ..exceptions import InputError, InputTypeError, InputWarning
 from ..settings import warn_user
 from ..inputs import FramePreprocessor, standardize
 from ..inputs._cadence import FOV_TOLERANCE, CadenceGrid
+from ..inputs._checks import observation_time
 from ._geometry import GridGeometry
 from ._windows import classify_windows, window_inputs
 from .table import ScanTable
@@ -150,7 +151,7 @@ class Scanner:
         self.frame_batch = max(1, min(_FRAME_BATCH, (_FRAME_BATCH * config.image_size**2) // (ph * pw)))
         self.thumb_k = max(1, int(np.ceil(max(ph, pw) / _THUMB_SIZE)))
         self.resampler = CadenceGrid(config.cadence_s, config.n_frames * config.cadence_s)
-        self.t_ref = first_map.date
+        self.t_ref = observation_time(first_map)
         self.meta_first = first_map
         self.rows = {"start": [], "end": [], "logit": [], "centroid": [], "change": []}
         self.n_windows = 0
@@ -173,7 +174,8 @@ class Scanner:
         frame = self.pre(m)
         if self.tiled:
             frame = self.grid.pad(frame)
-        return float((m.date - self.t_ref).to_value(u.s)), frame
+        # the time the checks parsed (cached by the date cards): sunpy's m.date parses it again each call
+        return float((observation_time(m) - self.t_ref).to_value(u.s)), frame
 
     def resume(self, run_start, k0, previous_map):
         """
