@@ -372,3 +372,22 @@ def test_a_jet_is_found_once_when_its_event_is_cut_into_pieces(monkeypatch):
     near = [row for row, offset in zip(pieces, offsets) if offset < 10 * u.arcsec]
     assert len(near) == 1 and bool(near[0]["localized"])
     assert near[0]["event_starttime"] == whole[0]["event_starttime"]
+
+
+def test_cube_coordinates_are_continuous_across_tx_zero():
+    # wcslib gives longitudes within 180° of CRVAL1: with CRVAL1 just below zero the pixels west of Tx = 0
+    # came back near -360°, and a jet there measured 1.3e6″ long (issue 18's validation, observation 32)
+    import sunpy.map
+
+    from sunpy_jets.events import cube_from_maps
+
+    header = {"ctype1": "HPLN-TAN", "ctype2": "HPLT-TAN", "cunit1": "arcsec", "cunit2": "arcsec",
+              "cdelt1": 1.8, "cdelt2": 1.8, "crpix1": 166.5, "crpix2": 166.5, "crval1": -225.1, "crval2": 456.3,
+              "dsun_obs": 1.47e11, "hgln_obs": 0.0, "hglt_obs": -1.26, "rsun_ref": 695700000.0}
+    maps = [sunpy.map.Map(np.ones((332, 332), dtype=np.float32), {**header, "date-obs": f"2011-12-18T06:0{k}:00"})
+            for k in range(3)]
+    cube = cube_from_maps(maps)
+    assert np.all(np.diff(cube.tx, axis=1) > 0)
+    expected = (-225.1 - 165.5 * 1.8, -225.1 + 165.5 * 1.8)  # the map's own first and last pixel centres
+    assert cube.tx.min() == pytest.approx(expected[0], abs=2.0)
+    assert cube.tx.max() == pytest.approx(expected[1], abs=2.0)

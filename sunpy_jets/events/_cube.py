@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import astropy.units as u
+from astropy.coordinates import Longitude
 from astropy.time import Time
 
 from ..exceptions import InputError
@@ -113,8 +114,9 @@ class CubeBuilder:
         rows, cols = np.mgrid[0:ny, 0:nx]
         lon, lat = first["wcs"].pixel_to_world_values(cols * factor + (factor - 1) / 2 + box[0][0],
                                                       rows * factor + (factor - 1) / 2 + box[1][0])
-        world_tx = (np.asarray(lon) * u.deg).to_value(u.arcsec)
-        world_tx = np.where(world_tx > 648000, world_tx - 1296000, world_tx)
+        # wcslib gives longitudes within 180° of CRVAL1, not of 0: a field across Tx = 0 comes back with 360°
+        # or -360° on one side (a region there measured 1.3e6″ long). Tx is wrapped at ±180°, as sunpy's is.
+        world_tx = Longitude(np.asarray(lon) * u.deg, wrap_angle=180 * u.deg).to_value(u.arcsec)
         world_ty = (np.asarray(lat) * u.deg).to_value(u.arcsec)
         dsun = first["dsun"].to_value(u.km)
         return JetCube(
