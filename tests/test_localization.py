@@ -391,25 +391,3 @@ def test_cube_coordinates_are_continuous_across_tx_zero():
     expected = (-225.1 - 165.5 * 1.8, -225.1 + 165.5 * 1.8)  # the map's own first and last pixel centres
     assert cube.tx.min() == pytest.approx(expected[0], abs=2.0)
     assert cube.tx.max() == pytest.approx(expected[1], abs=2.0)
-
-
-def test_brighter_cores_part_a_region_only_into_separate_jets():
-    # segment_jets replaces a region kept as a jet by the jets of its brighter cores only where those are
-    # separate jets, as events separate them: bases farther apart than the wider jet, or lives more than three
-    # frames apart; otherwise the pieces are one jet's and the region stays whole
-    from types import SimpleNamespace
-
-    from sunpy_jets.events.localization import _apart
-
-    times = Time("2020-01-01T00:00") + np.arange(60) * 24 * u.s
-    frame = {"frame": "helioprojective", "observer": "earth", "obstime": times[0]}
-
-    def jet(tx, start, end, width=8.0):
-        return SimpleNamespace(base=SkyCoord(tx * u.arcsec, 0 * u.arcsec, **frame), width=width,
-                               start_time=times[start], end_time=times[end])
-
-    assert _apart([jet(0, 0, 20), jet(30, 5, 25)], times)  # side by side at once
-    assert _apart([jet(0, 0, 10), jet(4, 14, 30)], times)  # one base, four frames apart
-    assert not _apart([jet(0, 0, 10), jet(4, 12, 30)], times)  # one base, two frames apart: one jet
-    assert not _apart([jet(0, 0, 20), jet(6, 5, 25)], times)  # closer than a width, at once
-    assert not _apart([jet(0, 0, 20), jet(30, 5, 25), jet(34, 5, 25)], times)  # one pair is one jet

@@ -21,19 +21,12 @@ per jet. It works on the calibrated frames of a cutout (the windows a scan flagg
    speed...); regions that are not elongated (height below ``min_aspect`` widths), whose front does not
    reach `MIN_HEIGHT` from the base, or whose front does not rise over three frames or more are dropped:
    flare kernels and brightening points are round, small and sudden.
-5. **Parting joined jets.** A region kept as a jet is segmented again at 1.5 and 2.25 times ``low``; where
-   its brighter cores hold two jets or more, each pair with bases farther apart than the wider one or lives
-   more than three frames apart, those jets replace it. A jet beside a longer-lived brightening (coronal
-   rain, a prominence) joins it at a low significance, and the region's base, where it starts, is then the
-   neighbour's (issue 18's validation: 89 → 91 of 116 jets found once, 111 → 117 events matching no jet).
 
 Nothing here imports torch.
 """
 
 import numpy as np
 from scipy import ndimage
-
-import astropy.units as u
 
 from ..exceptions import InputTypeError
 from ._cube import CubeBuilder, JetCube
@@ -48,10 +41,6 @@ MIN_HEIGHT = 12.0
 MIN_SPEED = 5.0
 #: Narrowest jet kept (arcsec): catalogued jets are at least about 3 Mm (4″) wide.
 MIN_WIDTH = 3.0
-#: How many times a region kept as a jet is segmented again at 1.5 times the significance, to part jets joined
-#: at a low one (3 → 4.5 → 6.75 sigmas with the defaults).
-_SPLITS = 2
-_CONNECTIVITY = np.ones((3, 3, 3), dtype=bool)
 #: Smallest rise of a jet's brightest voxels over their background (a fraction of it). Chosen low enough for
 #: the Solar Jet Hunter renders, whose colour scale compresses contrast (0.3 lost 3 of 23 of their jets).
 MIN_CONTRAST = 0.15
@@ -187,91 +176,41 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
     excess, z, background = excess_sigma(cube.data)
     # a floor under the background: over the limb's dark sky any jet is many times its background
     floor = 0.01 * max(float(np.median(background)), 1e-12)
-    tests = dict(high=high, min_frames=min_frames, min_pixels=min_pixels, min_aspect=min_aspect,
-                 min_contrast=min_contrast, floor=floor)  # fmt: skip
-    found = _jets(cube, tuple(slice(0, n) for n in z.shape), z > low, low, excess, z, background, tests,
-                  splits=_SPLITS)  # fmt: skip
-    return sorted(found, key=lambda jet: jet.start_time.mjd)
-
-
-def _jets(cube, origin, voxels, level, excess, z, background, tests, *, splits):
-    """
-    The jets of the regions of ``voxels`` (above ``level`` sigmas, at ``origin`` in the cube).
-
-    A region kept as a jet is segmented again at 1.5 times the significance (``splits`` times): where its
-    brighter cores hold two jets or more, each pair apart in space or in time (`_apart`), they are the jets,
-    not the region. A jet beside a longer-lived
-    brightening (coronal rain, a prominence) joins it at a low significance, and the region's base, taken
-    where it starts, is then the neighbour's.
-    """
-    labels, _ = ndimage.label(voxels, structure=_CONNECTIVITY)
+    labels, count = ndimage.label(z > low, structure=np.ones((3, 3, 3), dtype=bool))
+    if count == 0:
+        return []
+    peaks = ndimage.maximum(z, labels, index=np.arange(1, count + 1))
     found = []
-    for index, box in enumerate(ndimage.find_objects(labels), start=1):
-        if box is None or box[0].stop - box[0].start < tests["min_frames"]:
+    for index, region in enumerate(ndimage.find_objects(labels), start=1):
+        if peaks[index - 1] < high or region[0].stop - region[0].start < min_frames:
             continue
-        own = labels[box] == index
-        at = tuple(slice(o.start + b.start, o.start + b.stop) for o, b in zip(origin, box))
-        if z[at][own].max() < tests["high"]:
+        region = (region[0], *(slice(max(r.start - 4, 0), r.stop + 4) for r in region[1:]))
+        mask = labels[region] == index
+        strong = mask & (z[region] > high)
+        if mask.any(axis=0).sum() < min_pixels or np.count_nonzero(strong) < 5:
             continue
-        # the region with a margin of 4 pixels around it, and its voxels there
-        region = (at[0], *(slice(max(a.start - 4, 0), min(a.stop + 4, n)) for a, n in zip(at[1:], z.shape[1:])))
-        mask = np.zeros(tuple(r.stop - r.start for r in region), dtype=bool)
-        mask[tuple(slice(a.start - r.start, a.stop - r.start) for a, r in zip(at, region))] = own
-        jet = _region_jet(cube, region, mask, excess, z, background, **tests)
+        if np.percentile(excess[region][strong] / np.maximum(background[region][strong], floor), 90) < min_contrast:
+            continue
+        sub = JetCube(
+            data=excess[region] * mask,
+            times=cube.times[region[0]],
+            tx=cube.tx[region[1:]],
+            ty=cube.ty[region[1:]],
+            scale=cube.scale,
+            km_per_arcsec=cube.km_per_arcsec,
+            frame=cube.frame,
+        )
+        jet = measure_jet(sub, mask, excess=excess[region])
         if jet is None:
             continue
-        if splits:
-            inner = _jets(cube, region, mask & (z[region] > 1.5 * level), 1.5 * level, excess, z, background, tests,
-                          splits=splits - 1)  # fmt: skip
-            if len(inner) >= 2 and _apart(inner, cube.times):
-                found += inner
-                continue
+        # the front (at half level behind the tip) must reach MIN_HEIGHT, not only the region's contour (a flicker)
+        if jet.height < MIN_HEIGHT:
+            continue
+        # the shape test reads the region's own extent: the height (at the front's half level) is shorter
+        extent = max(jet.height, float(np.max(jet.front_distances, initial=0.0)))
+        if jet.width < MIN_WIDTH or extent < max(min_aspect * jet.width, 5 * cube.scale):
+            continue
+        if not jet.speed > MIN_SPEED:  # no front rising over three frames: a brightening, not an outflow
+            continue
         found.append(jet)
-    return found
-
-
-def _region_jet(cube, region, mask, excess, z, background, *, high, min_frames, min_pixels, min_aspect,
-                min_contrast, floor):
-    """The jet a region holds, or `None` (see `segment_jets`)."""
-    strong = mask & (z[region] > high)
-    if mask.any(axis=0).sum() < min_pixels or np.count_nonzero(strong) < 5:
-        return None
-    if np.percentile(excess[region][strong] / np.maximum(background[region][strong], floor), 90) < min_contrast:
-        return None
-    sub = JetCube(
-        data=excess[region] * mask,
-        times=cube.times[region[0]],
-        tx=cube.tx[region[1:]],
-        ty=cube.ty[region[1:]],
-        scale=cube.scale,
-        km_per_arcsec=cube.km_per_arcsec,
-        frame=cube.frame,
-    )
-    jet = measure_jet(sub, mask, excess=excess[region])
-    if jet is None:
-        return None
-    # the front (at half level behind the tip) must reach MIN_HEIGHT, not only the region's contour (a flicker)
-    if jet.height < MIN_HEIGHT:
-        return None
-    # the shape test reads the region's own extent: the height (at the front's half level) is shorter
-    extent = max(jet.height, float(np.max(jet.front_distances, initial=0.0)))
-    if jet.width < MIN_WIDTH or extent < max(min_aspect * jet.width, 5 * cube.scale):
-        return None
-    if not jet.speed > MIN_SPEED:  # no front rising over three frames: a brightening, not an outflow
-        return None
-    return jet
-
-
-def _apart(jets, times):
-    """
-    Whether ``jets`` are separate jets, pair by pair: bases farther apart than the wider one's width, or lives
-    more than three frames apart (what events separate).
-    """
-    cadence = float(np.median(np.diff(times.unix))) if len(times) > 1 else 0.0
-    for i, a in enumerate(jets):
-        for b in jets[i + 1 :]:
-            far = a.base.separation(b.base).to_value(u.arcsec) > max(a.width, b.width)
-            gap = max((b.start_time - a.end_time).to_value(u.s), (a.start_time - b.end_time).to_value(u.s))
-            if not far and gap <= 3 * cadence:
-                return False
-    return True
+    return sorted(found, key=lambda jet: jet.start_time.mjd)
