@@ -100,8 +100,7 @@ def main(argv=None):
 
     from sunpy_jets import JetClassifier
 
-    clf = JetClassifier.from_pretrained(args.weights, progress=False) if args.weights else \
-        JetClassifier.from_pretrained(progress=False)  # fmt: skip
+    clf = JetClassifier.from_pretrained(args.weights, progress=False)  # None: the bundled weights
     rows = []
     for k, render_p in enumerate((0.0, 1.0)):
         rows += score_pairs(clf, args.workdir, pairs=args.pairs, render_p=render_p, seed=args.seed + k)

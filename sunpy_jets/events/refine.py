@@ -180,10 +180,10 @@ def _segment_pieces(maps, events, pieces, margin, options):
     def finish(k):
         index, _, _, core_a, core_b = pieces[k]
         builder, builders[k], done[k] = builders[k], None, True
-        if not (isinstance(builder, CubeBuilder) and len(builder.frames) >= 3):
+        if not isinstance(builder, CubeBuilder):  # no frame in the piece, or one that failed (kept as the error)
             return
         try:
-            cube = builder.cube()
+            cube = builder.cube()  # refuses fewer than three frames
         except (InputError, ValueError, IndexError):
             return
         if min(cube.data.shape[1:]) >= 8:
