@@ -389,6 +389,12 @@ def train_realistic(args):
     if not args.from_scratch:
         model.load_state_dict(load_file(str(Path(args.init) / card["weights_file"])))
     model.to(device)
+    teacher = None
+    if args.distill:
+        teacher_card = _json.loads((Path(args.distill) / "config.json").read_text())
+        teacher = JetRCNN(JetModelConfig.from_dict(teacher_card["config"]))
+        teacher.load_state_dict(load_file(str(Path(args.distill) / teacher_card["weights_file"])))
+        teacher.to(device).eval().requires_grad_(False)
     n_proc = _procedural_pairs(args.batch_pairs, args.procedural_fraction)
     mix = None
     if n_proc:
@@ -502,6 +508,12 @@ def train_realistic(args):
             group["lr"] = lr
         batch = sampler.sample(args.batch_pairs, n_frames=_batch_frames(config, gen))
         parts = [(_standardize(augment_batch(batch.frames, gen), config), batch.labels.to(device))]
+        if teacher is not None:
+            # Soft targets on the realistic scenes only: the teacher is the stage being kept, not the procedural one.
+            with torch.no_grad(), torch.autocast(**amp):
+                soft = torch.sigmoid(teacher(parts[0][0][:, :, None]).float())
+            w = args.distill_weight
+            parts[0] = (parts[0][0], (1 - w) * parts[0][1] + w * soft)
         if mix is not None:
             px, py = mix.sample(n_proc)
             parts.append((augment_batch(px.to(device), gen), py.to(device)))
@@ -675,6 +687,11 @@ def realistic_parser(parser):
     parser.add_argument("--time-schedule", action="store_true",
                         help="realistic: the cosine learning rate follows the clock over --time-budget (a shared CPU)")
     parser.add_argument("--resume", action="store_true", help="realistic: continue the run saved in --state-out")
+    parser.add_argument("--distill", help="realistic: model directory whose probabilities on the realistic scenes "
+                        "the weights also learn (learning without forgetting: keeps a stage close to earlier weights "
+                        "on real backgrounds while the procedural share moves it)")  # fmt: skip
+    parser.add_argument("--distill-weight", type=float, default=0.5,
+                        help="realistic --distill: share of the realistic loss given to the teacher's probabilities")
     return parser
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import astropy.units as u
 
 from sunpy_jets import JetClassifier
+from sunpy_jets.events._sky import sky_distance  # Tx/Ty distance: SkyCoord.separation is NaN off the limb across obstimes
 from sunpy_jets.synthetic import make_observation, read_frame
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata" / "helioviewer_jp2"
@@ -84,7 +85,7 @@ def match(observation, events):
     per_jet = []
     for jet in observation.jets:
         tol = max(20.0, truth_values(jet)["width_arcsec"])
-        sep = table["event_coord"].separation(jet.base).to_value(u.arcsec) if len(table) else np.zeros(0)
+        sep = sky_distance(table["event_coord"], jet.base) if len(table) else np.zeros(0)
         overlap = (table["event_starttime"] <= jet.end_time) & (table["event_endtime"] >= jet.start_time - 2 * u.min)
         per_jet.append(np.flatnonzero((sep <= tol) & overlap))
     return per_jet
@@ -111,7 +112,7 @@ def inseparable_groups(jets):
             jb = jets[b]
             width = max(truth_values(ja)["width_arcsec"], truth_values(jb)["width_arcsec"])
             gap = max((jb.start_time - ja.end_time).to_value(u.s), (ja.start_time - jb.end_time).to_value(u.s))
-            if ja.base.separation(jb.base).to_value(u.arcsec) <= width and gap <= GROUP_GAP:
+            if sky_distance(ja.base, jb.base) <= width and gap <= GROUP_GAP:
                 label[root(b)] = root(a)
     return [root(k) for k in range(len(jets))]
 
@@ -171,7 +172,7 @@ def main(argv=None):
                 shared = sum(hits[0] in other for other in per_jet)
                 row["merged"] = shared > 1
                 event = events[int(hits[0])]
-                row["base_error"] = float(event["event_coord"].separation(jet.base).to_value(u.arcsec))
+                row["base_error"] = float(sky_distance(event["event_coord"], jet.base))
                 row["onset_error"] = float((event["event_starttime"] - jet.start_time).to_value(u.min))
                 if "outflow_length" in events.table.colnames and bool(event["localized"]):
                     for key, column, unit in (("height", "outflow_length", u.Mm), ("width", "outflow_width", u.Mm),

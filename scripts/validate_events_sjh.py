@@ -26,6 +26,7 @@ import astropy.units as u
 
 from sunpy_jets.datasets.zooniverse import read_subject_calibration, read_subject_render
 from sunpy_jets.events import cube_from_maps, segment_jets
+from sunpy_jets.events._sky import sky_distance  # Tx/Ty distance: SkyCoord.separation is NaN off the limb across obstimes
 
 ROOT = Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata" / "sjh_subjects"
 
@@ -73,10 +74,10 @@ def main(argv=None):
             found = _jets_found(maps, args.detect)
             row = {"subject": cal.name, "sjh_id": truth.sjh_id, "n_found": len(found),
                    "height_fits_field": _fits_field(maps[0], truth), "duration_min": truth.duration.to_value(u.min)}
-            near = [f for f in found if f[0].separation(truth.base) < 60 * u.arcsec]
+            near = [f for f in found if sky_distance(f[0], truth.base) < 60]
             if near:
-                base, height, width, speed, _ = min(near, key=lambda f: f[0].separation(truth.base))
-                row["base_error"] = float(base.separation(truth.base).to_value(u.arcsec))
+                base, height, width, speed, _ = min(near, key=lambda f: sky_distance(f[0], truth.base))
+                row["base_error"] = float(sky_distance(base, truth.base))
                 h, w, v = truth.max_height.to_value(u.arcsec), truth.width.to_value(u.arcsec), truth.velocity
                 # signed relative errors (measured - catalogue) / catalogue; the summary takes medians of |error|
                 row["height_rel_error"] = float((height.to_value(u.arcsec) - h) / h)

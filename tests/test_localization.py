@@ -374,6 +374,30 @@ def test_a_jet_is_found_once_when_its_event_is_cut_into_pieces(monkeypatch):
     assert near[0]["event_starttime"] == whole[0]["event_starttime"]
 
 
+def test_an_off_limb_jet_in_two_coarse_events_is_one_event():
+    # Two coarse events over one jet (neighbouring tiles' windows, say) are segmented from their own first
+    # frames, so the two measurements' frames differ in obstime. Off the limb SkyCoord.separation between
+    # them is NaN (there is no surface to put the points on), and the jet was kept twice.
+    start = Time("2012-10-19T06:00")
+    p = JetParameters(speed=150 * u.km / u.s, width=6 * u.Mm, height=60 * u.Mm, duration=8 * u.min,
+                      position_angle=90 * u.deg)  # east, away from the east limb
+    centre = SkyCoord(-1000 * u.arcsec, 0 * u.arcsec, frame="helioprojective", observer="earth", obstime=start)
+    options = dict(duration=16 * u.min, n_distractors=0, shape=(160, 160), scale=1.2 * u.arcsec / u.pix,
+                   bad_frame_rate=0, seed=2, center=centre, start_time=start)
+    empty = make_observation(jets=[], **options)
+    base = SkyCoord(-1010 * u.arcsec, 0 * u.arcsec, frame=empty[0].coordinate_frame)
+    assert np.hypot(base.Tx, base.Ty) > empty[0].rsun_obs
+    obs = make_observation(jets=[JetEvent(p, base, empty.times[8])], lazy=False, **options)
+    first, second = obs.maps[0].date, obs.maps[2].date
+    coarse = JetEvents.from_columns(start=Time([first, second]), end=Time([obs.maps[-1].date] * 2),
+                                    probability=[0.9, 0.8], tx=[-1000, -1005] * u.arcsec, ty=[0, 5] * u.arcsec,
+                                    width=190 * u.arcsec)
+    events = localize_events(coarse, obs.maps, time_margin=0 * u.s)
+    offsets = np.hypot(events["event_coord"].Tx - base.Tx, events["event_coord"].Ty - base.Ty)
+    near = events[offsets < 30 * u.arcsec]  # the base measured over the limb's edge, 16″ out
+    assert len(near) == 1 and bool(near[0]["localized"])
+
+
 def test_cube_coordinates_are_continuous_across_tx_zero():
     # wcslib gives longitudes within 180° of CRVAL1: with CRVAL1 just below zero the pixels west of Tx = 0
     # came back near -360°, and a jet there measured 1.3e6″ long (issue 18's validation, observation 32)

@@ -10,6 +10,7 @@ import astropy.units as u
 from astropy.table import QTable
 
 from ..exceptions import InputError, InputTypeError
+from ._sky import sky_distance
 from .table import JetEvents
 
 __all__ = ["EventMatch", "match_events"]
@@ -93,9 +94,7 @@ def match_events(detected, reference, *, max_distance=60 * u.arcsec, time_margin
         a, b = detected.table, reference.table
         overlap = ((a["event_starttime"][:, None] - margin <= b["event_endtime"][None, :] + margin)
                    & (b["event_starttime"][None, :] - margin <= a["event_endtime"][:, None] + margin))
-        ax, ay = a["event_coord"].Tx.to_value(u.arcsec), a["event_coord"].Ty.to_value(u.arcsec)
-        bx, by = b["event_coord"].Tx.to_value(u.arcsec), b["event_coord"].Ty.to_value(u.arcsec)
-        distance = np.hypot(ax[:, None] - bx[None, :], ay[:, None] - by[None, :])
+        distance = sky_distance(a["event_coord"].reshape(-1, 1), b["event_coord"].reshape(1, -1))
         ok = overlap & (distance <= max_distance.to_value(u.arcsec))
         used_a, used_b = set(), set()
         for i, j in zip(*np.unravel_index(np.argsort(distance, axis=None), distance.shape)):

@@ -21,6 +21,7 @@ from sunpy.coordinates import Helioprojective
 from ..exceptions import InputError, InputTypeError
 from ._columns import PROPERTY_COLUMNS, spine_text
 from ._cube import CubeBuilder
+from ._sky import sky_distance
 from .localization import segment_jets
 from .table import JetEvents
 
@@ -311,7 +312,7 @@ def localize_events(events, maps, *, windows=None, margin=SPACE_MARGIN * u.arcse
         jets = [jet for jet, _ in scored]
         for jet, p in scored:
             duplicate = any(abs((jet.start_time - other.start_time).to_value(u.s)) < 60
-                            and jet.base.separation(other.base).to_value(u.arcsec) < max(jet.width, 10)
+                            and sky_distance(jet.base, other.base) < max(jet.width, 10)
                             for other in kept)
             if not duplicate:
                 kept.append(jet)
