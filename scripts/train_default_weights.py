@@ -392,7 +392,8 @@ def train_realistic(args):
     teacher = None
     if args.distill:
         teacher_card = _json.loads((Path(args.distill) / "config.json").read_text())
-        teacher = JetRCNN(JetModelConfig.from_dict(teacher_card["config"]))
+        with torch.random.fork_rng(devices=[]):  # its random initialisation must not change the run's draws
+            teacher = JetRCNN(JetModelConfig.from_dict(teacher_card["config"]))
         teacher.load_state_dict(load_file(str(Path(args.distill) / teacher_card["weights_file"])))
         teacher.to(device).eval().requires_grad_(False)
     n_proc = _procedural_pairs(args.batch_pairs, args.procedural_fraction)

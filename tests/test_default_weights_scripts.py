@@ -98,6 +98,42 @@ def test_realistic_training_runs_without_astropy_and_finalizes(tmp_path):
     assert clf.card.name == "sunpy_jets default (synthetic)"
 
 
+def test_distillation_changes_the_realistic_targets(tmp_path):
+    """--distill trains the realistic half on a mix of labels and the teacher's probabilities: same batches, other loss."""
+    import json
+    import os
+    import subprocess
+
+    import numpy as np
+
+    from sunpy_jets.synthetic import BackgroundBank
+    from sunpy_jets.synthetic.realistic import JetDistribution
+
+    work = tmp_path / "work"
+    work.mkdir()
+    BackgroundBank.procedural(2, size=64, seed=0).save(work / "bank.npz")
+    np.save(work / "jets.npy", JetDistribution.fallback().to_arrays())
+    init, teacher = tmp_path / "init", tmp_path / "teacher"
+    JetClassifier(TINY, device="cpu", seed=0).save(init)
+    JetClassifier(TINY, device="cpu", seed=1).save(teacher)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_default_weights.py"
+    env = {**os.environ, "SUNPY_JETS_LIGHT_IMPORTS": "1"}
+    losses = []
+    for name, extra in (("plain", []), ("distilled", ["--distill", str(teacher), "--distill-weight", "1.0"])):
+        out = subprocess.run(
+            [sys.executable, str(script), "--scenes", "realistic", "--workdir", str(work), "--init", str(init),
+             "--state-out", str(tmp_path / name), "--steps", "1", "--batch-pairs", "2", "--val-pairs", "2",
+             "--eval-every", "1", "--warmup", "1", "--seed", "3", *extra],
+            capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr[-2000:]
+        log = json.loads((tmp_path / name / "train_log.json").read_text())
+        assert log["args"]["distill"] == (str(teacher) if extra else None)
+        losses.append(log["history"][0]["train_loss"])
+    # hard labels against a freshly initialised teacher's probabilities (near 0.5): the losses differ
+    assert abs(losses[0] - losses[1]) > 1e-3
+
+
 RESULTS = Path(__file__).resolve().parents[1] / "scripts" / "results"
 
 
