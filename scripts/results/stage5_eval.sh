@@ -1,24 +1,3 @@
 #!/bin/bash
-# Evaluation of stage 5 (cpu_stage5.sh) as a candidate for the bundled weights: finalize, the threshold rule
-# (scripts/real_validation.py --rule recall, fixed before the evaluation), the real-data evaluation at that
-# threshold, the held-out procedural test, and the card's figures. About 15 minutes on 2 cores.
-set -e
-cd "$(dirname "$0")/../.."
-. .venv/bin/activate
-W=/tmp/h17_work
-R=scripts/results
-python scripts/train_default_weights.py --scenes realistic --finalize $W/stage5 --init $W/stage4_model --workdir $W \
-    --output $W/stage5_pre --threshold 0.5
-python scripts/real_validation.py --model $W/stage5_pre --rule recall --json $R/threshold_stage5.json
-T=$(python -c "import json; print(json.load(open('$R/threshold_stage5.json'))['summary']['threshold'])")
-python scripts/train_default_weights.py --scenes realistic --finalize $W/stage5 --init $W/stage4_model --workdir $W \
-    --output $W/stage5_model --threshold "$T"
-SHA=$(python -c "import json; print(json.load(open('$W/stage5_model/config.json'))['sha256'][:8])")
-python scripts/evaluate_real_data.py --weights $W/stage5_model --jobs 2 --out $R/real_data_stage5_$SHA.json
-python scripts/evaluate_default_weights.py --model $W/stage5_model --jobs 2 --workdir $W --json $R/synthetic_test_stage5_$SHA.json
-python scripts/card_metrics.py --real $R/real_data_stage5_$SHA.json --test $R/synthetic_test_stage5_$SHA.json \
-    --validation $R/threshold_stage5.json --out $R/metrics_stage5_$SHA.json
-# the model directory with its card's figures (sunpy_jets/data/default, if adopted, is a copy of it)
-python scripts/train_default_weights.py --scenes realistic --finalize $W/stage5 --init $W/stage4_model --workdir $W \
-    --output $W/stage5_model --threshold "$T" --metrics $R/metrics_stage5_$SHA.json
-echo "stage 5 weights $SHA at threshold $T"
+# Evaluation of stage 5 (cpu_stage5.sh) as a candidate for the bundled weights: see stage_eval.sh.
+exec "$(dirname "$0")/stage_eval.sh" 5 stage4_model
