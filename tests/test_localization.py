@@ -266,8 +266,11 @@ def test_background_keeps_a_jets_slow_decay():
     assert np.allclose(background[:62, 12, 12], 50, atol=2)  # from frame 62 the jet fills both windows
 
 
-def _strip_cube(amplitudes, noise=0.05, level=100.0, seed=0, length=50):
-    """A quiet, low-noise field with one outflow per amplitude: a strip lit from its base at 60 km/s."""
+def _strip_cube(amplitudes, noise=0.05, level=100.0, seed=0, length=50, starts=None, rows=None, lit=30):
+    """
+    A quiet, low-noise field with one outflow per amplitude: a strip lit from its base at 60 km/s for ``lit``
+    frames, from frame ``starts[k]`` (15) in rows ``rows[k]`` to ``rows[k] + 5`` (20 + 40 k).
+    """
     from sunpy.coordinates import Helioprojective
 
     from sunpy_jets.events import JetCube
@@ -279,9 +282,10 @@ def _strip_cube(amplitudes, noise=0.05, level=100.0, seed=0, length=50):
     km_per_arcsec = 725.0
     step = 60 * 24 / km_per_arcsec / scale  # pixels the front moves in a frame
     for k, amplitude in enumerate(amplitudes):
-        y0 = 20 + 40 * k
-        for i in range(15, 45):
-            reach = min(int((i - 14) * step), length)
+        y0 = 20 + 40 * k if rows is None else rows[k]
+        start = 15 if starts is None else starts[k]
+        for i in range(start, start + lit):
+            reach = min(int((i - start + 1) * step), length)
             data[i, y0:y0 + 5, 20:20 + reach] += amplitude * level
     ty, tx = np.mgrid[0:size, 0:size] * scale
     frame = Helioprojective(observer="earth", obstime=times[0])
@@ -297,6 +301,27 @@ def test_faint_slow_change_of_a_quiet_field_is_not_a_jet():
     assert len(found) == 1
     assert abs(found[0].base.Ty.to_value(u.arcsec) - 62 * 1.2) < 10
     assert len(segment_jets(cube, min_contrast=0)) == 2
+
+
+def test_a_jet_starting_beside_one_under_way_is_its_own_event():
+    # The second strip lies along the first, 5 pixels beside it (their smoothed edges touch), and starts 12 frames
+    # (5 minutes) later, while the first still shines: in space and time the two are one connected region,
+    # but the second's pixels light 12 frames after their neighbours.
+    from sunpy_jets.events.localization import split_by_onset
+
+    cube = _strip_cube([1.0, 1.0], starts=[5, 17], rows=[20, 30], lit=15)
+    found = segment_jets(cube)
+    assert len(found) == 2
+    onsets = [(jet.start_time - cube.times[0]).to_value(u.s) / 24 for jet in found]
+    assert np.allclose(onsets, [5, 17], atol=1)  # to the frame: the first frame covering a few pixels
+    for jet, row in zip(found, (20, 30)):
+        assert abs(jet.base.Ty.to_value(u.arcsec) - (row + 2) * 1.2) < 4
+        assert abs(jet.base.Tx.to_value(u.arcsec) - 20 * 1.2) < 6
+    # one jet lights its pixels one after another along the spire: never cut, even at a slow 20 km/s
+    slow = np.zeros((60, 5, 50), dtype=bool)
+    for i in range(60):
+        slow[i:, :, : int(i * 20 * 24 / 725 / 1.2)] = True
+    assert split_by_onset(slow, 5)[1] == 1
 
 
 def test_an_outflow_shorter_than_a_jet_is_not_one():

@@ -14,7 +14,7 @@ from .hek import (
     normalize_hek_record,
     validate_hek_record,
 )
-from .localization import JetCube, cube_from_maps, segment_jets
+from .localization import JetCube, cube_from_maps, segment_jets, split_by_onset
 from .properties import JetMeasurement, measure_jet
 from .refine import jets_table, localize_events
 from .matching import EventMatch, match_events
@@ -32,6 +32,7 @@ __all__ = [
     "hek_provenance",
     "jets_table",
     "segment_jets",
+    "split_by_onset",
     "cube_from_maps",
     "JetCube",
     "JetMeasurement",

@@ -16,7 +16,8 @@ per jet. It works on the calibrated frames of a cutout (the windows a scan flagg
    (the 90th percentile of those above ``high``) rise less than ``min_contrast`` of their background: a
    jet at least doubles its pixels' brightness, while the slow few-per-cent changes of a quiet, low-noise
    field can be many sigmas and no jet. Two jets apart in space or in time (a gap of a frame or more) are
-   two regions.
+   two regions, and so are two that touch but whose pixels light minutes apart (`split_by_onset`: a jet
+   that starts beside a brightening under way; in cubes of at least 41 frames, where the background runs).
 4. **Jet-likeness.** `~sunpy_jets.events.measure_jet` measures each region (base, spine, height, width,
    speed...); regions that are not elongated (height below ``min_aspect`` widths), whose front does not
    reach `MIN_HEIGHT` from the base, or whose front does not rise over three frames or more are dropped:
@@ -27,12 +28,14 @@ Nothing here imports torch.
 
 import numpy as np
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from ..exceptions import InputTypeError
 from ._cube import CubeBuilder, JetCube
 from .properties import measure_jet
 
-__all__ = ["JetCube", "cube_from_maps", "segment_jets"]
+__all__ = ["JetCube", "cube_from_maps", "segment_jets", "split_by_onset"]
 
 _HALF_SPAN = 20
 #: Shortest jet kept (arcsec): the shortest catalogued jets are about 10.7 Mm (15″).
@@ -44,6 +47,8 @@ MIN_WIDTH = 3.0
 #: Smallest rise of a jet's brightest voxels over their background (a fraction of it). Chosen low enough for
 #: the Solar Jet Hunter renders, whose colour scale compresses contrast (0.3 lost 3 of 23 of their jets).
 MIN_CONTRAST = 0.15
+#: Largest jump (s) between neighbouring pixels' onsets within one jet (`split_by_onset`): five frames at 24 s.
+ONSET_GAP = 120.0
 
 
 def cube_from_maps(maps, *, bottom_left=None, top_right=None):
@@ -180,37 +185,112 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
     if count == 0:
         return []
     peaks = ndimage.maximum(z, labels, index=np.arange(1, count + 1))
+    # Pixels' onsets mean something only over a running background: in a cube shorter than its window, a pixel
+    # lit for most frames is background and its onset is the noise's.
+    cadence = float(np.median(np.diff(cube.times.unix))) if len(cube.times) > 1 else 24.0
+    gap = ONSET_GAP / max(cadence, 1.0) if len(cube.times) >= 2 * _HALF_SPAN + 1 else np.inf
     found = []
-    for index, region in enumerate(ndimage.find_objects(labels), start=1):
-        if peaks[index - 1] < high or region[0].stop - region[0].start < min_frames:
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        if peaks[index - 1] < high or box[0].stop - box[0].start < min_frames:
             continue
-        region = (region[0], *(slice(max(r.start - 4, 0), r.stop + 4) for r in region[1:]))
-        mask = labels[region] == index
-        strong = mask & (z[region] > high)
-        if mask.any(axis=0).sum() < min_pixels or np.count_nonzero(strong) < 5:
-            continue
-        if np.percentile(excess[region][strong] / np.maximum(background[region][strong], floor), 90) < min_contrast:
-            continue
-        sub = JetCube(
-            data=excess[region] * mask,
-            times=cube.times[region[0]],
-            tx=cube.tx[region[1:]],
-            ty=cube.ty[region[1:]],
-            scale=cube.scale,
-            km_per_arcsec=cube.km_per_arcsec,
-            frame=cube.frame,
-        )
-        jet = measure_jet(sub, mask, excess=excess[region])
-        if jet is None:
-            continue
-        # the front (at half level behind the tip) must reach MIN_HEIGHT, not only the region's contour (a flicker)
-        if jet.height < MIN_HEIGHT:
-            continue
-        # the shape test reads the region's own extent: the height (at the front's half level) is shorter
-        extent = max(jet.height, float(np.max(jet.front_distances, initial=0.0)))
-        if jet.width < MIN_WIDTH or extent < max(min_aspect * jet.width, 5 * cube.scale):
-            continue
-        if not jet.speed > MIN_SPEED:  # no front rising over three frames: a brightening, not an outflow
-            continue
-        found.append(jet)
+        box = (box[0], *(slice(max(r.start - 4, 0), r.stop + 4) for r in box[1:]))
+        mask = labels[box] == index
+        parts, count = split_by_onset(mask, gap)
+        sizes = np.bincount(parts[parts >= 0], minlength=count)
+        for g in np.flatnonzero(sizes >= min_pixels):  # specks cut off by a pixel that noise lit early drop out
+            part = mask & (parts == g)[None] if count > 1 else mask
+            frames = np.flatnonzero(part.any(axis=(1, 2)))
+            if frames[-1] - frames[0] + 1 < min_frames:
+                continue
+            window = slice(box[0].start + frames[0], box[0].start + frames[-1] + 1)
+            jet = _measure_region(cube, excess, z, background, floor, (window, *box[1:]),
+                                  part[frames[0]:frames[-1] + 1], high, min_pixels, min_aspect, min_contrast)
+            if jet is not None:
+                found.append(jet)
     return sorted(found, key=lambda jet: jet.start_time.mjd)
+
+
+def split_by_onset(mask, gap):
+    """
+    Split one region's ``(t, y, x)`` mask where its pixels' onsets jump: a jet that starts beside a brightening
+    already under way touches it in space and time, but its pixels light minutes after their neighbours.
+
+    Neighbouring pixels (8-connectivity) stay together when their first lit frames are at most ``gap`` frames
+    apart; a front moving at even 5 km/s crosses a 1.2″ pixel within that, so one jet is never cut.
+
+    Parameters
+    ----------
+    mask : `numpy.ndarray`
+        ``(n_frames, ny, nx)`` bool, one connected region.
+    gap : `float`
+        Largest jump, in frames, between neighbouring pixels' onsets within one part.
+
+    Returns
+    -------
+    parts : `numpy.ndarray`
+        ``(ny, nx)`` int, each pixel's part (``-1`` where the region never reaches); each pixel's voxels go
+        with it.
+    count : `int`
+        Number of parts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.zeros((20, 1, 8), dtype=bool)
+    >>> mask[2:12, 0, :4] = True   # a brightening from frame 2
+    >>> mask[10:18, 0, 4:] = True  # beside it, a second from frame 10
+    >>> split_by_onset(mask, 5)
+    (array([[0, 0, 0, 0, 1, 1, 1, 1]]), 2)
+    >>> split_by_onset(mask, 10)[1]
+    1
+    """
+    footprint = mask.any(axis=0)
+    onset = np.argmax(mask, axis=0)
+    ny, nx = footprint.shape
+    index = np.full(footprint.shape, -1)
+    index[footprint] = np.arange(int(footprint.sum()))
+    first, second = [], []
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        a = (slice(0, ny - dy), slice(max(0, -dx), nx - max(0, dx)))
+        b = (slice(dy, ny), slice(max(0, dx), nx - max(0, -dx)))
+        linked = (index[a] >= 0) & (index[b] >= 0) & (np.abs(onset[a] - onset[b]) <= gap)
+        first.append(index[a][linked])
+        second.append(index[b][linked])
+    first, second = np.concatenate(first), np.concatenate(second)
+    n = int(footprint.sum())
+    graph = coo_matrix((np.ones(len(first)), (first, second)), shape=(n, n))
+    count, group = connected_components(graph, directed=False)
+    parts = np.full(footprint.shape, -1)
+    parts[footprint] = group
+    return parts, int(count)
+
+
+def _measure_region(cube, excess, z, background, floor, region, mask, high, min_pixels, min_aspect, min_contrast):
+    """The `JetMeasurement` of one region (``mask`` over the cube's ``region``), or `None` if it is no jet."""
+    strong = mask & (z[region] > high)
+    if mask.any(axis=0).sum() < min_pixels or np.count_nonzero(strong) < 5:
+        return None
+    if np.percentile(excess[region][strong] / np.maximum(background[region][strong], floor), 90) < min_contrast:
+        return None
+    sub = JetCube(
+        data=excess[region] * mask,
+        times=cube.times[region[0]],
+        tx=cube.tx[region[1:]],
+        ty=cube.ty[region[1:]],
+        scale=cube.scale,
+        km_per_arcsec=cube.km_per_arcsec,
+        frame=cube.frame,
+    )
+    jet = measure_jet(sub, mask, excess=excess[region])
+    if jet is None:
+        return None
+    # the front (at half level behind the tip) must reach MIN_HEIGHT, not only the region's contour (a flicker)
+    if jet.height < MIN_HEIGHT:
+        return None
+    # the shape test reads the region's own extent: the height (at the front's half level) is shorter
+    extent = max(jet.height, float(np.max(jet.front_distances, initial=0.0)))
+    if jet.width < MIN_WIDTH or extent < max(min_aspect * jet.width, 5 * cube.scale):
+        return None
+    if not jet.speed > MIN_SPEED:  # no front rising over three frames: a brightening, not an outflow
+        return None
+    return jet
