@@ -132,7 +132,7 @@ def excess_sigma(data):
     return excess, (excess - centre) / scatter, background
 
 
-def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_aspect=1.5,
+def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_aspect=1.2,
                  min_contrast=MIN_CONTRAST):
     """
     One `~sunpy_jets.events.JetMeasurement` per jet-like brightening of a cube.
@@ -150,7 +150,9 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
     min_pixels : `int`
         Fewest pixels a region covers over its life.
     min_aspect : `float`
-        Smallest ratio of height to mean width for a jet.
+        Smallest ratio of the region's extent from the base to its mean width for a jet. Wide jets are not
+        rare: 16 % of the Solar Jet Hunter catalogue's jets are less than 1.5 times as high as wide, 10 %
+        less than 1.23 times.
     min_contrast : `float`
         Smallest rise over the background of a region's brightest voxels (the 90th percentile, over those
         above ``high``, of excess / background).
