@@ -45,7 +45,6 @@ from pathlib import Path
 import numpy as np
 
 import astropy.units as u
-
 from astropy.table import QTable
 
 from sunpy_jets import JetClassifier
@@ -176,7 +175,10 @@ def visible(observation, jet):
 
 
 def detect(clf, maps, cache):
-    """``clf.detect(maps)``, with the scan read from (or written to) the file ``cache`` when one is given."""
+    """
+    ``clf.detect(maps)``, with the scan read from (or written to) the file ``cache`` when one is given: then
+    the steps `sunpy_jets.scanning.detect` takes after its scan, with its defaults, run on the cached windows.
+    """
     if cache is None:
         return clf.detect(maps)
     if cache.exists():
