@@ -229,6 +229,7 @@ def main(argv=None):
         used = np.concatenate(per_jet) if per_jet else np.zeros(0, int)
         n_events += len(events)
         n_false += len(set(range(len(events))) - set(used.tolist()))
+        statuses = [status(k, per_jet, attributed) for k in range(len(obs.jets))]
         shown = [k for k, jet in enumerate(obs.jets) if visible(obs, jet)]
         groups = dict(zip(shown, inseparable_groups([obs.jets[k] for k in shown])))
         for k, (jet, hits) in enumerate(zip(obs.jets, per_jet)):
@@ -241,11 +242,11 @@ def main(argv=None):
             outside = set().union(*(per_jet[m].tolist() for m in range(len(obs.jets))
                                     if m not in members and not attributed[m]))
             row = {"obs": i, "background": "real" if real else "procedural",
-                   "status": status(k, per_jet, attributed), "n_events": len(attributed[k]), "n_matching": len(hits),
+                   "status": statuses[k], "n_events": len(attributed[k]), "n_matching": len(hits),
                    "found_once_any_overlap": len(before[k]) == 1 and sum(before[k][0] in other for other in before) == 1,
                    "group": f"{i}-{groups[k]}", "group_size": len(members),
                    "group_found_once": (len(group_hits) == 1 and not group_hits & outside)
-                   or all(status(m, per_jet, attributed) == "found_once" for m in members)}
+                   or all(statuses[m] == "found_once" for m in members)}
             if row["status"] == "found_once":
                 event = events[int(attributed[k][0])]
                 row["base_error"] = float(sky_distance(event["event_coord"], jet.base))

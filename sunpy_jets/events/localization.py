@@ -197,10 +197,13 @@ def segment_jets(cube, *, low=3.0, high=6.0, min_frames=3, min_pixels=12, min_as
             continue
         box = (box[0], *(slice(max(r.start - 4, 0), r.stop + 4) for r in box[1:]))
         mask = labels[box] == index
-        parts, count = split_by_onset(mask, gap)
-        sizes = np.bincount(parts[parts >= 0], minlength=count)
-        for g in np.flatnonzero(sizes >= min_pixels):  # specks cut off by a pixel that noise lit early drop out
-            part = mask & (parts == g)[None] if count > 1 else mask
+        pieces = [mask]  # unsplit (an infinite gap links every pixel): _measure_region tests its size
+        if np.isfinite(gap):
+            parts, count = split_by_onset(mask, gap)
+            if count > 1:  # specks cut off by a pixel that noise lit early drop out
+                sizes = np.bincount(parts[parts >= 0], minlength=count)
+                pieces = [mask & (parts == g)[None] for g in np.flatnonzero(sizes >= min_pixels)]
+        for part in pieces:
             frames = np.flatnonzero(part.any(axis=(1, 2)))
             if frames[-1] - frames[0] + 1 < min_frames:
                 continue
