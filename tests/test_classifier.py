@@ -100,6 +100,27 @@ def test_list_of_sequences_gives_an_array_independent_of_batching():
     assert isinstance(clf.predict(sequences[0]), bool)
 
 
+def test_bfloat16_precision_moves_probabilities_little_and_is_one_setting(tmp_path):
+    clf = JetClassifier(SMALL, seed=1, device="cpu", progress=False)
+    sequences = [make_aia_sequence(n_frames=8, shape=(192, 192), seed=s, blob=(96, 90, 400.0 * s)) for s in range(4)]
+    full = clf.predict_proba(sequences)
+    clf.save(tmp_path / "model")
+    half = JetClassifier.load(tmp_path / "model", device="cpu", progress=False, precision=torch.bfloat16)
+    assert half.precision == "bfloat16" and "precision='bfloat16'" in repr(half)
+    low = half.predict_proba(sequences)
+    # autocast ran (bfloat16 keeps 8 bits of mantissa), and moved the probabilities by little
+    assert not np.array_equal(low, full)
+    np.testing.assert_allclose(low, full, atol=0.02)
+    # scan runs at the classifier's precision too: its one window is predict_proba's, to bfloat16's rounding
+    # (its LSTM takes the frames' input projections, computed once per frame)
+    low_scan = half.scan(sequences[1], progress=False)["probability"]
+    assert len(low_scan) == 1 and low_scan[0] == pytest.approx(low[1], abs=2e-3)
+    half.precision = "float32"
+    np.testing.assert_allclose(half.predict_proba(sequences), full, rtol=1e-6)
+    assert half.scan(sequences[1], progress=False)["probability"][0] == pytest.approx(full[1], abs=1e-6)
+    assert not np.array_equal(low_scan, [full[1]])
+
+
 def test_save_and_load_give_identical_outputs(tmp_path):
     clf = JetClassifier(SMALL, threshold=0.3, seed=2, device="cpu", progress=False)
     seq = make_aia_sequence(n_frames=8, shape=(192, 192), blob=(50, 60, 800.0))
@@ -177,6 +198,8 @@ def test_pickled_files_are_refused_without_running_them(tmp_path, monkeypatch):
         ({"threshold": "high"}, InputTypeError, "threshold"),
         ({"batch_size": 0}, InputError, "batch_size"),
         ({"device": "abacus"}, InputError, "unknown device"),
+        ({"precision": "half"}, InputError, "precision must be one of"),
+        ({"device": "cpu", "precision": "float16"}, InputError, "needs a GPU"),
         ({"config": {"image_size": 64}}, InputTypeError, "JetModelConfig"),
     ],
 )
@@ -226,7 +249,6 @@ def test_saved_files_follow_the_umask_not_private_temp_modes(tmp_path):
 
 def test_print_gives_a_short_model_card_summary(capsys):
     """Issue 19, 16: print(clf) and str(clf.card) are a few lines, not the 21 kB card."""
-    from sunpy_jets.cli import main
 
     clf = JetClassifier.from_pretrained(device="cpu")
     text = str(clf.card)

@@ -217,3 +217,14 @@ def test_file_without_a_real_time_is_reported(client, classifier, observation, t
     failed = dict(zip(result.failed_files["path"], result.failed_files["reason"]))
     assert set(failed) == {str(bad)}
     assert "no real observation time" in failed[str(bad)] and str(bad) in failed[str(bad)]
+
+
+def test_workers_run_at_the_classifiers_precision(classifier):
+    from sunpy_jets.scanning.dask import _payload, _worker_classifier
+
+    half = JetClassifier.from_trained(classifier, device="cpu", precision="bfloat16", progress=False)
+    worker = _worker_classifier(_payload(half))
+    assert worker.precision == "bfloat16"
+    assert worker.threshold == half.threshold
+    # the same weights at another precision are another model on the worker
+    assert _worker_classifier(_payload(classifier)).precision == "float32"

@@ -16,6 +16,9 @@ network on data someone else already read, cut out, pooled and standardised:
 * ``detect`` on generated full-disk 4096² RICE-compressed files: files per second, against the
   same derived baseline as ``end_to_end`` (reading plus one full window per tile per frame).
 
+``predict_proba`` and ``scan`` on maps in memory also run with the classifier's opt-in
+``precision="bfloat16"`` (variants ``… bf16``: the same weights under `torch.autocast`).
+
 After the timed runs, one more call of each public variant runs with its stages timed (``stages``
 in the JSON, and the notes under the table): ``read`` (file headers and pixels), ``check`` (the
 frame checks), ``preprocess`` (cutout, pooling, cadence, standardisation), ``encode`` (the CNN),
@@ -93,6 +96,11 @@ def measurements(opts):
             return JetClassifier.from_pretrained(device=opts.device, progress=False)
         return M.classifier(opts)
 
+    @functools.cache
+    def half():
+        # The same weights at the opt-in precision="bfloat16" (autocast): what JetClassifier(precision=...) gives.
+        return JetClassifier.from_trained(classifier(), precision="bfloat16")
+
     def baseline(batch=8):
         def build():
             model, x = M.baseline(opts), M.windows(opts, batch).to(opts.device)
@@ -153,6 +161,7 @@ def measurements(opts):
     add(f"predict_proba, {n_seq} MapSequences × {opts.n_frames}", "seq", n_seq, {
         "baseline": baseline(),
         "predict_proba": public(lambda: functools.partial(classifier().predict_proba, map_sequences())),
+        "predict_proba bf16": public(lambda: functools.partial(half().predict_proba, map_sequences())),
     }, counts={"baseline": 8}, note=f"{side}×{side} frames in memory; baseline: the published network's forward "
                                      "pass on 8 prepared windows")
     if not have_real:
@@ -165,6 +174,7 @@ def measurements(opts):
         add(f"scan/detect(stride=1), {n_scan} maps in memory", "window", windows, {
             "baseline": baseline(),
             "scan": public(lambda: functools.partial(classifier().scan, scan_maps(), stride=1, progress=False)),
+            "scan bf16": public(lambda: functools.partial(half().scan, scan_maps(), stride=1, progress=False)),
             "detect": public(lambda: functools.partial(classifier().detect, scan_maps(), progress=False)),
         }, note=f"the same {n_scan} real cutouts read into a MapSequence first (issue 22's first measurement)")
         add(f"scan/detect(stride=1), {n_scan} files", "window", windows, {

@@ -2,6 +2,8 @@
 
 import argparse
 
+from ._common import add_precision_option
+
 __all__ = ["add_parser", "run"]
 
 
@@ -39,6 +41,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="window probability that starts an event (default: the model's)")
     parser.add_argument("--stride", type=int, default=1, help="model frames between window starts (default 1)")
     parser.add_argument("--device", default="auto", help='"auto" (default), "cpu", "cuda" or "mps"')
+    add_precision_option(parser)
     parser.add_argument("--method", choices=("pool", "crop"), default="pool",
                         help="tile features pooled from one pass over the frame (default) or cropped tiles (exact)")
     parser.add_argument("--institute", help="frm_institute of the HEK records (your institute)")
@@ -173,7 +176,7 @@ def run(args) -> int:
         raise InputError("give FITS files, glob patterns or a directory, or --search START END, not both")
     if args.width is not None and args.center is None:
         raise InputError("--width needs --center TX TY")
-    clf = JetClassifier.load(args.weights, device=args.device) if args.weights else JetClassifier.from_pretrained(device=args.device)
+    clf = JetClassifier.load(args.weights, device=args.device, precision=args.precision) if args.weights else JetClassifier.from_pretrained(device=args.device, precision=args.precision)
     if args.threshold is not None:
         clf.threshold = args.threshold
     data = _searched_files(args, clf) if args.search else expand_inputs(args.inputs)

@@ -2,6 +2,8 @@
 
 import argparse
 
+from ._common import add_precision_option
+
 __all__ = ["add_parser", "run"]
 
 
@@ -18,6 +20,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("inputs", nargs="+", help="FITS files, glob patterns or a directory")
     parser.add_argument("--weights", help="model directory written by JetClassifier.save (default: bundled weights)")
     parser.add_argument("--device", default="auto", help='"auto" (default), "cpu", "cuda" or "mps"')
+    add_precision_option(parser)
     parser.add_argument("--threshold", type=float, help="override the model's decision threshold")
     parser.add_argument("--model-card", action="store_true", help="also print a summary of the model card (what "
                         "the weights were trained on, their measured figures, the threshold)")
@@ -30,7 +33,7 @@ def run(args) -> int:
     from ._common import expand_inputs
 
     data = expand_inputs(args.inputs)  # several globs or folders are one sequence, in the order given
-    clf = JetClassifier.load(args.weights, device=args.device) if args.weights else JetClassifier.from_pretrained(device=args.device)
+    clf = JetClassifier.load(args.weights, device=args.device, precision=args.precision) if args.weights else JetClassifier.from_pretrained(device=args.device, precision=args.precision)
     if args.threshold is not None:
         clf.threshold = args.threshold
     proba = clf.predict_proba(data)

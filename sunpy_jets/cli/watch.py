@@ -2,6 +2,8 @@
 
 import argparse
 
+from ._common import add_precision_option
+
 __all__ = ["add_parser", "run"]
 
 
@@ -24,6 +26,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--weights", metavar="DIR", help="model directory written by JetClassifier.save "
                         "(default: bundled weights)")  # fmt: skip
     parser.add_argument("--device", default="auto", help='"auto" (default), "cpu", "cuda" or "mps"')
+    add_precision_option(parser)
     group = parser.add_argument_group("detection (as for detect; fixed for the life of a state)")
     group.add_argument("--threshold", type=float, help="window probability that starts an event (default: the model's)")
     group.add_argument("--low-threshold", type=float, help="probability that keeps an event going (default 0.6 × threshold)")
@@ -71,9 +74,9 @@ def run(args) -> int:
     elif log.getEffectiveLevel() > 20:
         log.setLevel("INFO")
     if args.weights:
-        clf = JetClassifier.load(args.weights, device=args.device, progress=False)
+        clf = JetClassifier.load(args.weights, device=args.device, precision=args.precision, progress=False)
     else:
-        clf = JetClassifier.from_pretrained(device=args.device, progress=False)
+        clf = JetClassifier.from_pretrained(device=args.device, precision=args.precision, progress=False)
     hek = {"test": args.test}
     hek.update({key: value for key, value in (("frm_institute", args.institute), ("frm_contact", args.contact)) if value})
     watcher = Watcher(

@@ -13,6 +13,9 @@ from .config import JetModelConfig
 # public name -> the module of this subpackage that defines it (all of them need torch)
 _LAZY = {
     "resolve_device": "device",
+    "check_precision": "device",
+    "autocast": "device",
+    "PRECISIONS": "device",
     "FrameEncoder": "network",
     "JetRCNN": "network",
     "build_network": "network",

@@ -121,8 +121,8 @@ _WORKER_MODELS = {}
 
 
 def _worker_classifier(payload):
-    """The classifier of ``payload`` (weights bytes, card JSON), built once per worker process."""
-    weights, card_dict, key = payload
+    """The classifier of ``payload`` (weights bytes, card JSON, precision), built once per worker process."""
+    weights, card_dict, precision, key = payload
     clf = _WORKER_MODELS.get(key)
     if clf is None:
         if not torch.cuda.is_available():
@@ -134,7 +134,7 @@ def _worker_classifier(payload):
             except ValueError:  # not on a worker (a test calling the task directly)
                 pass
         card = ModelCard.from_dict(card_dict)
-        clf = JetClassifier(card.config, threshold=card.threshold, device="auto", progress=False)
+        clf = JetClassifier(card.config, threshold=card.threshold, device="auto", progress=False, precision=precision)
         clf.model.load_state_dict(load_safetensors(weights))
         clf.model.eval()
         clf.card = card
@@ -281,7 +281,7 @@ def _payload(clf):
     state = {k: v.detach().to("cpu").contiguous() for k, v in clf.model.state_dict().items()}
     weights = save_safetensors(state)
     card = clf.card.to_dict() | {"config": clf.config.to_dict(), "threshold": clf.threshold}
-    return weights, card, hashlib.sha256(weights).hexdigest()
+    return weights, card, clf.precision, f"{hashlib.sha256(weights).hexdigest()}-{clf.precision}"
 
 
 def scan_files(
