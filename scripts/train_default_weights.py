@@ -278,7 +278,7 @@ def _bank_weights(names, geometry, shapes):
     return np.array([BANK_WEIGHTS[k] for k in kinds]), kinds
 
 
-def make_sampler(workdir, *, seed, device, render_p=0.5, size=166, n_frames=30):
+def make_sampler(workdir, *, seed, device, render_p=0.5, render_blur=0.0, size=166, n_frames=30):
     """The `SceneSampler` of the realistic scenes, from ``workdir/bank.npz`` and ``workdir/jets.npy``."""
     import json as _json
 
@@ -291,7 +291,7 @@ def make_sampler(workdir, *, seed, device, render_p=0.5, size=166, n_frames=30):
     table = np.load(Path(workdir) / "jets.npy", allow_pickle=False)
     jets = JetDistribution(*table.T.astype(np.float64), source="Solar Jet Hunter catalogue")
     weights, _ = _bank_weights(meta["names"], geometry, [im.shape for im in images])
-    return SceneSampler(images, geometry, jets=jets, weights=weights, render=RenderAugment(p=render_p),
+    return SceneSampler(images, geometry, jets=jets, weights=weights, render=RenderAugment(p=render_p, blur=render_blur),
                         device=device, seed=seed, size=size, n_frames=n_frames)  # fmt: skip
 
 
@@ -404,7 +404,8 @@ def train_realistic(args):
         print(f"procedural cache ready in {time.perf_counter() - t0:.0f} s: {len(mix.labels)} training and "
               f"{len(mix.val_labels)} validation sequences; {n_proc} per step", flush=True)  # fmt: skip
     shape = {"size": config.image_size, "n_frames": config.n_frames}
-    sampler = make_sampler(args.workdir, seed=args.seed, device=device, render_p=args.render_p, **shape)
+    sampler = make_sampler(args.workdir, seed=args.seed, device=device, render_p=args.render_p,
+                           render_blur=args.render_blur, **shape)
     val_sampler = make_sampler(args.workdir, seed=10_000, device=device, render_p=0.5, **shape)
     gen = torch.Generator().manual_seed(args.seed)
     val_gen = torch.Generator().manual_seed(args.seed + 10_000)
@@ -586,7 +587,7 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
         "command": "python scripts/train_default_weights.py --scenes realistic --prepare-only; "
         "python scripts/train_default_weights.py --scenes realistic --init <previous default> "
         + " ".join(f"--{k.replace('_', '-')} {a[k]}" for k in ("device", "steps", "batch_pairs", "lr", "lr_min",
-                                                               "warmup", "render_p", "seed", "threads")
+                                                               "warmup", "render_p", "render_blur", "seed", "threads")
                    if a.get(k) is not None)
         + (f" --procedural-fraction {a['procedural_fraction']} --n-procedural {a['n_procedural']} --n-procedural-val "
            f"{a['n_procedural_val']} --jobs {a['jobs']}" if a.get("procedural_fraction") else "")
@@ -609,7 +610,7 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
                    "batch_size": 2 * a["batch_pairs"], "steps": log.get("stopped_at_step"), "grad_clip": 5.0,
                    "amp": "bf16" if "cuda" in str(log.get("device")) else "none", "seed": a["seed"],
                    "augment": "flips, 90 degree rotations, smaller fields padded with the median, half the batches "
-                   f"made with 15 frames, render augmentation (RenderAugment p={a['render_p']})",
+                   f"made with 15 frames, render augmentation (RenderAugment p={a['render_p']}, blur={a.get('render_blur', 0)})",
                    **({"procedural_fraction": a["procedural_fraction"]} if a.get("procedural_fraction") else {})},  # fmt: skip
     }
     clf.threshold = float(threshold if threshold is not None else clf.threshold)
@@ -675,6 +676,8 @@ def realistic_parser(parser):
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--lr-min", type=float, default=1e-5)
     parser.add_argument("--render-p", type=float, default=0.5, help="realistic: fraction of scenes rendered (RenderAugment)")
+    parser.add_argument("--render-blur", type=float, default=0.0,
+                        help="realistic: fraction of rendered training scenes blurred first (RenderAugment blur)")
     parser.add_argument("--from-scratch", action="store_true", help="realistic: --init gives the architecture only")
     parser.add_argument("--state-out", help="realistic: folder for state.safetensors and train_log.json")
     parser.add_argument("--threshold", type=float, help="realistic --finalize: the decision threshold to write")
