@@ -558,7 +558,7 @@ def evaluate_dynamic(scorer, realdata, box_step, n_inject, seed, log):
         fits = read_fits_sequence(folder)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            rendered = render_sequence(fits)
+            rendered = render_sequence(fits, **RENDER_OPTIONS)
         m0 = fits[0]
         import astropy.units as u
 
@@ -623,7 +623,7 @@ def evaluate_static(scorer, realdata, file, jobs, log):
         c = static_crop(full, cx, cy, rng=rng)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            rendered = render_sequence(c["maps"])
+            rendered = render_sequence(c["maps"], **RENDER_OPTIONS)
         p = scorer.score([scorer.prepare(c["maps"], c["center"]), scorer.prepare(rendered, c["center"])])
         for d, domain in enumerate(("fits", "render")):
             samples.append({"scene": file, "domain": domain, "r_over_rsun": round(c["r_over_rsun"], 3),
@@ -680,7 +680,7 @@ def inject_static(scorer, crop, p_fits, p_render, rng, label):
     injected = _maps_with(maps, inject(stack, times, jet, rng=rng))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rendered = render_sequence(injected)
+        rendered = render_sequence(injected, **RENDER_OPTIONS)
     p = scorer.score([scorer.prepare(injected, crop["center"]), scorer.prepare(rendered, crop["center"])])
     return {"background": label, "kind": "static", "jet": jet.to_dict(),
             "fits": {"with": float(p["as_is"][0]), "without": p_fits},
@@ -713,7 +713,7 @@ def inject_dynamic(scorer, store, n, rng):
         injected = _maps_with(fits, inject(stack, times, jet, rng=rng))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            rendered = render_sequence(injected)
+            rendered = render_sequence(injected, **RENDER_OPTIONS)
         wf = scorer.window(scorer.prepare(injected, centre), start)
         wr = scorer.window(scorer.prepare(rendered, centre), start)
         p = scorer.score([wf, wr, scorer.window(clean_f, start), scorer.window(clean_r, start)])
@@ -727,10 +727,17 @@ def inject_dynamic(scorer, store, n, rng):
 # Tasks, run in this process or in a pool of worker processes
 
 _WORKER = {}
+#: Options of every `render_sequence` call (``--render-blur``), set in each process by `_init_worker`.
+RENDER_OPTIONS = {}
 
 
-def _init_worker(weights, threads, pad_to):
+def _init_worker(weights, threads, pad_to, render_blur=None):
     import torch
+
+    if render_blur:
+        import astropy.units as u
+
+        RENDER_OPTIONS["blur"] = render_blur * u.arcsec
 
     torch.set_num_threads(threads)
     from sunpy_jets import JetClassifier
@@ -935,6 +942,9 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (each with --threads torch threads)")
     parser.add_argument("--chunk", type=int, default=8, help="static crops per task (twice as many subjects)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--render-blur", type=float, default=None, metavar="ARCSEC",
+                        help="blur every frame by a Gaussian of this sigma before the render (render_sequence blur; "
+                        "1.8 matches the subjects' smoothness on the disk)")
     args = parser.parse_args(argv)
 
     import torch
@@ -956,7 +966,7 @@ def main(argv=None):
     log(f"{len(tasks)} tasks")
     results = []
     if args.jobs <= 1:
-        _init_worker(args.weights, args.threads, args.pad_to)
+        _init_worker(args.weights, args.threads, args.pad_to, args.render_blur)
         for t in tasks:
             results.append(_run_task(t))
     else:
@@ -965,7 +975,7 @@ def main(argv=None):
 
         ctx = multiprocessing.get_context("spawn")  # no torch state inherited across fork
         with ProcessPoolExecutor(args.jobs, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(args.weights, args.threads, args.pad_to)) as pool:  # fmt: skip
+                                 initargs=(args.weights, args.threads, args.pad_to, args.render_blur)) as pool:  # fmt: skip
             for r in pool.map(_run_task, tasks):
                 results.append(r)
     log("all tasks done")

@@ -289,6 +289,18 @@ def test_render_sequence_grid_is_found_and_filled():
     assert np.isfinite(filled[0].data).all()
 
 
+def test_render_sequence_blur_smooths_the_pixel_scale():
+    rng = np.random.default_rng(0)
+    seq = make_aia_sequence(n_frames=1, shape=(60, 60), scale=0.6 * u.arcsec / u.pix, blob=(30, 30, 800.0))
+    noisy = [sunpy.map.Map(seq[0].data * rng.uniform(0.5, 1.5, seq[0].data.shape), seq[0].meta)]
+    sharp = render_sequence(noisy, grid=None)[0].data
+    smooth = render_sequence(noisy, grid=None, blur=1.8 * u.arcsec)[0].data
+    roughness = [np.abs(np.diff(x, axis=1)).mean() / np.abs(x - x.mean()).mean() for x in (sharp, smooth)]
+    assert roughness[1] < 0.5 * roughness[0]
+    # the blob survives: the brightest pixel stays where it was
+    assert np.unravel_index(np.argmax(smooth), smooth.shape) == pytest.approx((30, 30), abs=2)
+
+
 def test_render_sequence_bad_input():
     with pytest.raises(InputTypeError, match="MapSequence"):
         render_sequence(np.zeros((3, 4, 4)))
@@ -299,6 +311,10 @@ def test_render_sequence_bad_input():
         render_sequence(seq, percentile=0)
     with pytest.raises(InputTypeError, match="grid"):
         render_sequence(seq, grid=100)
+    with pytest.raises(InputTypeError, match="blur"):
+        render_sequence(seq, blur=1.8)
+    with pytest.raises(InputTypeError, match="blur"):
+        render_sequence(seq, blur=-1 * u.arcsec)
     zero = sunpy.map.Map(np.zeros((16, 16)), seq[0].meta)
     with pytest.raises(InputError, match="no finite positive"):
         render_sequence([zero])

@@ -14,6 +14,7 @@ import math
 import warnings
 
 import numpy as np
+from scipy import ndimage
 
 import astropy.units as u
 from astropy.time import Time
@@ -298,6 +299,7 @@ def render_sequence(
     exposure: u.Quantity = NOMINAL_EXPOSURE,
     tolerance: float = 12.0,
     line_fraction: float | None = 0.25,
+    blur: u.Quantity | None = None,
 ):
     """
     Push calibrated maps through a Solar Jet Hunter-like render and back: the subjects' render domain.
@@ -317,6 +319,12 @@ def render_sequence(
         Percentile of each frame's finite pixels that maps to the top of the colour scale (100: the maximum).
     grid : `~astropy.units.Quantity` or None
         Spacing of the drawn grid lines (None: none).
+    blur : `~astropy.units.Quantity` or None
+        Standard deviation (an angle) of a Gaussian blur applied to each frame before the render. The Solar Jet
+        Hunter subjects were resampled (and, by their processor's description, made into videos) before they
+        became GIFs: at the model's 1.8″ their on-disk frames are as smooth at the pixel scale as real AIA 304 Å
+        frames blurred by about 1.8″ and pushed through this render, and about six times smoother than the
+        same frames rendered unblurred (``None``, the default).
 
     Returns
     -------
@@ -355,6 +363,8 @@ def render_sequence(
         raise InputError(f"percentile must be in (0, 100], not {percentile!r}")
     if grid is not None and not (isinstance(grid, u.Quantity) and grid.unit.physical_type == "angle" and grid > 0):
         raise InputTypeError(f"grid must be a positive angle such as 100 * u.arcsec, or None, not {grid!r}")
+    if blur is not None and not (isinstance(blur, u.Quantity) and blur.unit.physical_type == "angle" and blur > 0):
+        raise InputTypeError(f"blur must be a positive angle such as 1.8 * u.arcsec, or None, not {blur!r}")
     lut = colormap_lut(cmap)
     positions, masks, grids = [], [], {}
     for i, m in enumerate(maps):
@@ -362,6 +372,9 @@ def render_sequence(
         finite = np.isfinite(x)
         if not finite.any() or not (x[finite] > 0).any():
             raise InputError(f"frame {i} ({m.date.isot}) has no finite positive pixel: it cannot be rendered")
+        if blur is not None:
+            sigma = (blur / np.abs(m.scale.axis1 * u.pix)).to_value(u.dimensionless_unscaled)
+            x = np.where(finite, ndimage.gaussian_filter(np.where(finite, x, 0.0), sigma), np.nan)
         vmax = float(np.percentile(x[finite], percentile))
         if vmax <= 0:
             vmax = float(x[finite].max())
