@@ -514,7 +514,10 @@ def train_realistic(args):
             # Soft targets on the realistic scenes only: the teacher is the stage being kept, not the procedural one.
             with torch.no_grad(), torch.autocast(**amp):
                 soft = torch.sigmoid(teacher(parts[0][0][:, :, None]).float())
-            w = args.distill_weight
+            # Not on blurred renders: the teacher never saw one, and calls smoothed moving scenes jets.
+            blurred = torch.tensor([p.get("render_blurred", False) for p in batch.info for _ in (0, 1)],
+                                   device=device)
+            w = args.distill_weight * (~blurred).float()
             parts[0] = (parts[0][0], (1 - w) * parts[0][1] + w * soft)
         if mix is not None:
             px, py = mix.sample(n_proc)

@@ -170,11 +170,12 @@ class RenderAugment:
     stretches = (("asinh", 0.01), ("asinh", 0.05), ("sqrt", 0.0), ("log", 1000.0), ("linear", 0.0))
     stretch_weights = (0.5, 0.15, 0.15, 0.1, 0.1)
 
-    def __call__(self, x, generator, *, groups=None):
+    def __call__(self, x, generator, *, groups=None, return_blurred=False):
         """
         Render some sequences of ``x`` (``(B, T, H, W)``, DN/s); returns a new tensor in DN/s.
 
-        ``groups`` (length ``B``) gives sequences that must share one render (the members of a pair).
+        ``groups`` (length ``B``) gives sequences that must share one render (the members of a pair). With
+        ``return_blurred``, also a ``(B,)`` boolean tensor of the sequences that were blurred.
         """
         b = x.shape[0]
         groups = torch.arange(b) if groups is None else torch.as_tensor(groups).cpu()
@@ -183,6 +184,7 @@ class RenderAugment:
         # drawn only when blurring, so that a render without blur takes the same random numbers as before
         v = torch.rand(n_groups, 2, generator=generator)[groups] if self.blur > 0 else None
         out = x.clone()
+        blurred = torch.zeros(b, dtype=torch.bool)
         cum = np.cumsum(self.stretch_weights)
         for i in range(b):
             if u[i, 0] >= self.p:
@@ -191,6 +193,7 @@ class RenderAugment:
             if v is not None and v[i, 0] < self.blur:
                 low, high = self.blur_sigma
                 seq = _blur(seq, low + (high - low) * float(v[i, 1]))
+                blurred[i] = True
             per_frame = bool(u[i, 1] < self.per_frame)
             flat = seq.reshape(seq.shape[0], -1) if per_frame else seq.reshape(1, -1)
             sub = flat[:, :: max(1, flat.shape[1] // 8192)]
@@ -207,7 +210,7 @@ class RenderAugment:
             else:
                 back_name, back_a = self.stretches[int(u[i, 7] * len(self.stretches)) % len(self.stretches)]
             out[i] = _stretch.inverse(z, back_name, back_a, torch) * (self.peak / _EXPOSURE)
-        return out
+        return (out, blurred) if return_blurred else out
 
 
 def augment_batch(x, generator, *, fov_rate=0.25, flip=True):

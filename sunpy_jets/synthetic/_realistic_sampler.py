@@ -405,5 +405,7 @@ class SceneSampler:
         out = torch.stack(frames)
         if self.render is not None:
             groups = torch.arange(len(frames)) // 2
-            out = self.render(out, self.generator, groups=groups)
+            out, blurred = self.render(out, self.generator, groups=groups, return_blurred=True)
+            for pair, flag in zip(info, blurred[::2].tolist()):
+                pair["render_blurred"] = bool(flag)
         return SceneBatch(out, torch.tensor(labels, device=self.device), info)
