@@ -66,9 +66,10 @@ class JetClassifier:
     precision : {"float32", "bfloat16", "float16"}
         Precision of inference: ``"float32"`` (the default, in which the model card's figures were measured),
         or the network under `torch.autocast` at ``"bfloat16"`` (CPU or GPU) or ``"float16"`` (GPU only).
-        On a CPU with bfloat16 instructions the bundled weights run about a quarter faster at bfloat16; their
-        probabilities on the 65 real Solar Jet Hunter subjects moved by at most 0.01 (one decision of 65 turned,
-        a subject within 0.01 of the threshold). Training is not affected (see `~sunpy_jets.training.TrainingRecipe`).
+        On a 2-core CPU with bfloat16 instructions, ``predict_proba`` of the 65 real Solar Jet Hunter subjects
+        took 2.5 s instead of 3.3 s, and their probabilities moved by at most 0.01 (one decision of 65 turned, a
+        subject within 0.01 of the threshold); where reading and preprocessing dominate, the gain is smaller
+        (docs/performance.rst). Training is not affected (see `~sunpy_jets.training.TrainingRecipe`).
 
     Notes
     -----

@@ -7,7 +7,7 @@ def add_precision_option(parser):
     """``--precision``, beside ``--device`` (see `~sunpy_jets.JetClassifier`'s ``precision``)."""
     parser.add_argument("--precision", choices=("float32", "bfloat16", "float16"), default="float32",
                         help='inference precision: "float32" (default, the model card\'s figures), "bfloat16" '
-                        '(about a quarter faster on CPUs with bf16 instructions) or "float16" (GPU only)')
+                        '(faster where the network dominates: GPUs, CPUs with bf16 instructions) or "float16" (GPU only)')
 
 
 def expand_inputs(arguments) -> list:
