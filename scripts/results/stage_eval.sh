@@ -1,7 +1,9 @@
 #!/bin/bash
 # Evaluation of a CPU training stage as a candidate for the bundled weights: finalize, the threshold rule
 # (scripts/real_validation.py --rule recall, fixed before the evaluation), the real-data evaluation at that
-# threshold, the held-out procedural test, and the card's figures. 4 to 15 minutes on 2 cores.
+# threshold (non-jets rendered like the subjects, evaluate_real_data.py's default since the eighth session, and once
+# more rendered sharp as the reports of stages 4-9 had them), the held-out procedural test, and the card's figures.
+# 5 to 18 minutes on 2 cores.
 # Usage: stage_eval.sh N INIT, with the stage's state in /tmp/h17_work/stageN and INIT the model directory (under
 # /tmp/h17_work) the stage started from; writes /tmp/h17_work/stageN_model and the reports beside this script.
 set -e
@@ -19,6 +21,8 @@ python scripts/train_default_weights.py --scenes realistic --finalize $W/stage$N
     --output $W/stage${N}_model --threshold "$T"
 SHA=$(python -c "import json; print(json.load(open('$W/stage${N}_model/config.json'))['sha256'][:8])")
 python scripts/evaluate_real_data.py --weights $W/stage${N}_model --jobs 2 --out $R/real_data_stage${N}_$SHA.json
+python scripts/evaluate_real_data.py --weights $W/stage${N}_model --jobs 2 --render-blur 0 \
+    --out $R/real_data_stage${N}_${SHA}_sharprender.json
 python scripts/evaluate_default_weights.py --model $W/stage${N}_model --jobs 2 --workdir $W --json $R/synthetic_test_stage${N}_$SHA.json
 python scripts/card_metrics.py --real $R/real_data_stage${N}_$SHA.json --test $R/synthetic_test_stage${N}_$SHA.json \
     --validation $R/threshold_stage$N.json --out $R/metrics_stage${N}_$SHA.json
