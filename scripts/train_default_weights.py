@@ -384,6 +384,8 @@ def train_realistic(args):
         torch.set_num_threads(args.threads)
     card = _json.loads((Path(args.init) / "config.json").read_text())
     config = JetModelConfig.from_dict(card["config"])
+    if args.smoothing is not None:
+        config = config.replace(smoothing_arcsec=args.smoothing)
     threshold = float(card.get("threshold", 0.5))
     model = JetRCNN(config)
     if not args.from_scratch:
@@ -566,8 +568,11 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
     clf = JetClassifier.load(args.init, device="cpu")
     previous = {"card_sha256": clf.card.sha256, "name": clf.card.name,
                 **{k: clf.card.training.get(k) for k in ("recipe", "data")}}  # fmt: skip
-    clf.model.load_state_dict(load_file(str(folder / "state.safetensors")))
     a = log["args"]
+    if a.get("smoothing") is not None and a["smoothing"] != clf.config.smoothing_arcsec:
+        threshold_before = clf.threshold
+        clf = JetClassifier(clf.config.replace(smoothing_arcsec=a["smoothing"]), device="cpu", threshold=threshold_before)
+    clf.model.load_state_dict(load_file(str(folder / "state.safetensors")))
     with np.load(Path(args.workdir) / "bank.npz", allow_pickle=False) as f:
         names = json.loads(str(f["meta"]))["names"]
     data = {
@@ -590,7 +595,8 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
         "command": "python scripts/train_default_weights.py --scenes realistic --prepare-only; "
         "python scripts/train_default_weights.py --scenes realistic --init <previous default> "
         + " ".join(f"--{k.replace('_', '-')} {a[k]}" for k in ("device", "steps", "batch_pairs", "lr", "lr_min",
-                                                               "warmup", "render_p", "render_blur", "seed", "threads")
+                                                               "warmup", "render_p", "render_blur", "smoothing", "seed",
+                                                               "threads")
                    if a.get(k) is not None)
         + (f" --procedural-fraction {a['procedural_fraction']} --n-procedural {a['n_procedural']} --n-procedural-val "
            f"{a['n_procedural_val']} --jobs {a['jobs']}" if a.get("procedural_fraction") else "")
@@ -681,6 +687,9 @@ def realistic_parser(parser):
     parser.add_argument("--render-p", type=float, default=0.5, help="realistic: fraction of scenes rendered (RenderAugment)")
     parser.add_argument("--render-blur", type=float, default=0.0,
                         help="realistic: fraction of rendered training scenes blurred first (RenderAugment blur)")
+    parser.add_argument("--smoothing", type=float,
+                        help="realistic: arcsec; the network smooths every frame by a Gaussian of this standard deviation "
+                        "before its encoders (JetModelConfig.smoothing_arcsec; default: --init's)")
     parser.add_argument("--from-scratch", action="store_true", help="realistic: --init gives the architecture only")
     parser.add_argument("--state-out", help="realistic: folder for state.safetensors and train_log.json")
     parser.add_argument("--threshold", type=float, help="realistic --finalize: the decision threshold to write")

@@ -114,3 +114,15 @@ def test_cache_digest_ignores_the_realistic_scene_modules(monkeypatch, tmp_path)
     assert generator_digest() == before
     (copy / "jets.py").write_text("# changed\n")
     assert generator_digest() != before
+
+
+def test_a_stage_can_add_the_networks_smoothing_and_finalize_keeps_it(workdir, tmp_path):
+    work, init = workdir
+    state = tmp_path / "state"
+    assert _train(work, init, state, "--steps", "1", "--smoothing", "20") == 0
+    out = tmp_path / "model"
+    assert main(["--scenes", "realistic", "--finalize", str(state), "--init", str(init), "--workdir", str(work),
+                 "--output", str(out), "--threshold", "0.4"]) == 0  # fmt: skip
+    clf = JetClassifier.load(out, device="cpu")
+    assert clf.config == TINY.replace(smoothing_arcsec=20.0) and clf.threshold == pytest.approx(0.4)
+    assert "--smoothing 20.0" in clf.card.training["data"]["command"]

@@ -117,6 +117,8 @@ def test_inference_path_equals_the_layers(shape):
         ({"image_size": 4, "channels": (1, 1, 1, 1)}, "image_size"),
         ({"difference_channels": (4, 8)}, "one positive int per stage"),
         ({"difference_channels": 8}, "tuple of ints"),
+        ({"smoothing_arcsec": -1.0}, "smoothing_arcsec"),
+        ({"smoothing_arcsec": float("nan")}, "smoothing_arcsec"),
     ],
 )
 def test_invalid_config_is_refused(changes, match):
@@ -187,3 +189,22 @@ def test_difference_features_see_change_only():
     assert not torch.allclose(moving[1, n:], still[1, n:])
     torch.testing.assert_close(moving[:, :n], torch.cat([still[:1, :n], model.encode_frames(frame + 1.0)[:, :n], still[:1, :n]]))
     torch.testing.assert_close(encoded_in_parts, moving)
+
+
+def test_smoothing_is_the_networks_first_step_and_keeps_old_cards_digests():
+    torch.manual_seed(6)
+    config = TINY.replace(difference_channels=(4, 8), smoothing_arcsec=2 * TINY.pixel_scale.value)
+    smoothed, plain = JetRCNN(config).eval(), JetRCNN(config.replace(smoothing_arcsec=0.0)).eval()
+    plain.load_state_dict(smoothed.state_dict())  # the smoothing is fixed: no tensor of its own in the weights
+    assert set(smoothed.state_dict()) == set(plain.state_dict())
+    x = torch.randn(2, 5, 1, 32, 32)
+    with torch.inference_mode():
+        by_hand = plain(smoothed.smooth(x))
+        torch.testing.assert_close(smoothed(x), by_hand)
+        assert not torch.allclose(plain(x), by_hand)
+    # a constant frame stays constant (edges replicated, taps summing to one)
+    torch.testing.assert_close(smoothed.smooth(torch.full((1, 1, 32, 32), 3.0)), torch.full((1, 1, 32, 32), 3.0))
+    assert JetModelConfig.from_dict(config.to_dict()) == config
+    assert config.smoothing.to_value("arcsec") == config.smoothing_arcsec
+    # written only when set, so a card saved before the field existed keeps its checksum
+    assert "smoothing_arcsec" not in TINY.to_dict() and "smoothing_arcsec" in config.to_dict()

@@ -23,10 +23,17 @@ CONFIG = JetModelConfig(image_size=32, channels=(4, 8), hidden_size=8, n_frames=
 SCALE = 9.375 * u.arcsec / u.pix  # 32 px cover the model's 300″
 
 
-@pytest.fixture(scope="module", params=[(), (2, 4)], ids=["appearance", "with-differences"])
+@pytest.fixture(
+    scope="module",
+    params=[{}, {"difference_channels": (2, 4)}, {"difference_channels": (2, 4), "smoothing_arcsec": 15.0}],
+    ids=["appearance", "with-differences", "smoothed"],
+)
 def clf(request):
-    """The model without and with a frame-difference encoder (whose windows must not see frames before them)."""
-    return JetClassifier(CONFIG.replace(difference_channels=request.param), device="cpu", seed=0, progress=False)
+    """
+    The model without and with a frame-difference encoder (whose windows must not see frames before them), and
+    with its own smoothing of every frame (which a scan in chunks must apply to the frame before each chunk too).
+    """
+    return JetClassifier(CONFIG.replace(**request.param), device="cpu", seed=0, progress=False)
 
 
 @pytest.fixture(scope="module")

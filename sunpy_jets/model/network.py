@@ -14,12 +14,18 @@ feature of one frame rather than something the LSTM must infer from two. A windo
 frames: its first frame's change features are those of no change, wherever the window starts, so a
 scan, a distributed scan and training all classify a window from the same numbers.
 
+With ``smoothing_arcsec`` set, every frame is smoothed by a fixed Gaussian before the encoders, so that
+weights cannot tell inputs apart by detail finer than the smoothest inputs they must handle (the Solar Jet
+Hunter renders).
+
 The network definition lives here; weights live in files (see `sunpy_jets.model`). The
 configuration, `JetModelConfig`, also holds the preprocessing constants the weights were trained with,
 so a model always sees its input the way it was trained.
 
 This module depends on nothing else in the package but its exception classes.
 """
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -54,6 +60,14 @@ def _space_to_depth_conv(x, weight, bias, padding):
     x = F.pad(x, (padding, 2 * (out_w + half - 1) - w - padding, padding, 2 * (out_h + half - 1) - h - padding))
     blocks = F.pixel_unshuffle(x, 2).contiguous(memory_format=torch.channels_last)
     return F.conv2d(blocks, phases, bias)
+
+
+def _gaussian_taps(sigma: float) -> torch.Tensor:
+    """The normalised taps of a sampled Gaussian of standard deviation ``sigma`` pixels, to ±3 sigma."""
+    radius = max(1, math.ceil(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    taps = torch.exp(-0.5 * (x / sigma) ** 2)
+    return (taps / taps.sum()).float()
 
 
 class FrameEncoder(nn.Module):
@@ -188,6 +202,9 @@ class JetRCNN(nn.Module):
         self.encoder = FrameEncoder(c.channels)
         # Registered only when used, so the published architecture keeps its parameter names.
         self.difference_encoder = FrameEncoder(c.difference_channels) if c.difference_channels else None
+        # Fixed, not learned, and not saved: the configuration rebuilds it, so weight files keep their keys.
+        sigma = c.smoothing_arcsec * c.image_size / c.fov_arcsec
+        self.register_buffer("smoothing_taps", _gaussian_taps(sigma) if sigma > 0 else None, persistent=False)
         self.lstm = nn.LSTM(
             input_size=c.feature_size,
             hidden_size=c.hidden_size,
@@ -210,6 +227,32 @@ class JetRCNN(nn.Module):
             elif isinstance(module, nn.Linear):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
                 nn.init.zeros_(module.bias)
+
+    def smooth(self, frames: torch.Tensor) -> torch.Tensor:
+        """
+        Frames ``(..., H, W)`` smoothed by the configuration's Gaussian (``smoothing_arcsec``), edges replicated.
+
+        Without smoothing the frames are returned as they are.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sunpy_jets.model import JetModelConfig, JetRCNN
+        >>> model = JetRCNN(JetModelConfig(image_size=32, channels=(8, 16), fov_arcsec=57.6, smoothing_arcsec=1.8))
+        >>> spike = torch.zeros(1, 1, 32, 32)
+        >>> spike[..., 16, 16] = 1.0
+        >>> smoothed = model.smooth(spike)
+        >>> round(float(smoothed.sum()), 4), round(float(smoothed.max()), 3)  # the same total, spread over pixels
+        (1.0, 0.159)
+        """
+        taps = self.smoothing_taps
+        if taps is None:
+            return frames
+        taps = taps.to(frames.dtype)
+        r = len(taps) // 2
+        x = frames.reshape(-1, 1, *frames.shape[-2:])
+        x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), taps.view(1, 1, 1, -1))
+        return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), taps.view(1, 1, -1, 1)).reshape(frames.shape)
 
     @staticmethod
     def frame_differences(frames: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:
@@ -236,8 +279,8 @@ class JetRCNN(nn.Module):
         """
         The ``(encoder, input)`` pairs whose pooled outputs, concatenated, are the features of frames ``(N, 1, H, W)``.
 
-        The appearance encoder reads the frames; with ``config.difference_channels``, the difference
-        encoder reads `frame_differences`. Tiled scans pool each encoder's feature maps per tile.
+        The appearance encoder reads the frames (`smooth`-ed first with ``config.smoothing_arcsec``); with
+        ``config.difference_channels``, the difference encoder reads their `frame_differences`. Tiled scans pool each encoder's feature maps per tile.
 
         Examples
         --------
@@ -247,6 +290,9 @@ class JetRCNN(nn.Module):
         >>> [encoder.out_features for encoder, _ in model.branches(torch.zeros(2, 1, 32, 32))]
         [32, 16]
         """
+        if self.smoothing_taps is not None:
+            frames = self.smooth(frames)
+            previous = None if previous is None else self.smooth(previous[None])[0]
         pairs = [(self.encoder, frames)]
         if self.difference_encoder is not None:
             pairs.append((self.difference_encoder, self.frame_differences(frames, previous)))
