@@ -21,9 +21,10 @@ It writes a JSON report (``--out``) and prints a short summary. What it measures
    catalogued jet, and all of them; by volunteer agreement (read from the vote line drawn above each render),
    on-disk vs limb (base or centre beyond 0.9 R_sun) and catalogue jet height.
 2. **Real non-jet windows**, in the FITS domain and pushed through a render like the subjects' (``render_sequence``,
-   each frame first blurred by ``--render-blur`` = 1.8″, which makes real frames as smooth at the model's scale
-   as the subjects, who were resampled and video-compressed before they became GIFs; the reports before the
-   eighth session rendered them sharp, as ``--render-blur 0`` does):
+   each frame first blurred by ``--render-blur`` = 0.6″, which makes the dynamic scenes as sharp at the model's
+   scale as the subjects, who were resampled before they became GIFs: ``scripts/render_sharpness.py``, ninth
+   session; the reports before the eighth session rendered them sharp, as ``--render-blur 0`` does, and the
+   eighth session's blurred them by 1.8″, which makes them about ten times smoother than the subjects):
    *dynamic* — every 15-frame window at 24 s (the subjects' length) and every 300″ box of the jipparchus
    2012-07-19 sequence (post-flare loops, coronal rain; 36 s frames resampled to 24 s by the package), the
    pryoung 2022-04-02 level-0.5 frames (8 frames at 12 s: one short window) and its three level-1 frames
@@ -945,10 +946,11 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (each with --threads torch threads)")
     parser.add_argument("--chunk", type=int, default=8, help="static crops per task (twice as many subjects)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--render-blur", type=float, default=1.8, metavar="ARCSEC",
+    parser.add_argument("--render-blur", type=float, default=0.6, metavar="ARCSEC",
                         help="blur every frame by a Gaussian of this sigma before the render (render_sequence blur): "
-                        "1.8 (the default since the eighth session) makes real frames as smooth at the model's scale "
-                        "as the subjects; 0 renders them sharp, as the reports before it did")
+                        "0.6 (the default since the ninth session) makes the dynamic non-jet scenes as sharp at the "
+                        "model's scale as the subjects (scripts/render_sharpness.py); 0 renders them sharp, as the "
+                        "reports before the eighth session did; 1.8 was the eighth session's default")
     args = parser.parse_args(argv)
 
     import torch

@@ -321,10 +321,10 @@ def render_sequence(
         Spacing of the drawn grid lines (None: none).
     blur : `~astropy.units.Quantity` or None
         Standard deviation (an angle) of a Gaussian blur applied to each frame before the render. The Solar Jet
-        Hunter subjects were resampled (and, by their processor's description, made into videos) before they
-        became GIFs: at the model's 1.8″ their on-disk frames are as smooth at the pixel scale as real AIA 304 Å
-        frames blurred by about 1.8″ and pushed through this render, and about six times smoother than the
-        same frames rendered unblurred (``None``, the default).
+        Hunter subjects were resampled before they became GIFs: at the model's 1.8″ pixels they are about half as
+        sharp (power at 0.25–0.5 over power at 0.05–0.15 cycles per pixel) as real level-1 AIA 304 Å frames pushed
+        through this render unblurred (``None``, the default), and as sharp as those frames blurred by about 0.6″
+        first (0.5–0.75″ for the three dynamic scenes of ``scripts/render_sharpness.py``).
 
     Returns
     -------

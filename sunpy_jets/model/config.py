@@ -71,8 +71,9 @@ class JetModelConfig:
     smoothing_arcsec : float
         Standard deviation, in arcseconds, of a Gaussian smoothing the network applies to every standardised
         frame before its encoders; 0 (the default) for none. It makes the network blind to detail finer than
-        the smoothest inputs it must handle: the Solar Jet Hunter renders are as smooth as FITS frames blurred
-        by about 1.8″ (docs/guide/real_data.rst), and weights trained on sharp frames told the two apart by it.
+        the smoothest inputs it must handle: the Solar Jet Hunter renders are smoother than level-1 FITS frames
+        (``scripts/render_sharpness.py``), and the scores of weights trained on sharp frames move with how smooth
+        a scene is (docs/guide/real_data.rst).
 
     Examples
     --------

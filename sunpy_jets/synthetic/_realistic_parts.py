@@ -141,10 +141,11 @@ class RenderAugment:
     another stretch, with the top of the scale at ``peak`` DN in a 2.9 s exposure.
 
     With probability ``blur``, a rendered sequence is first blurred by a Gaussian of ``blur_sigma`` model pixels
-    (drawn uniformly in that range): the Solar Jet Hunter subjects were resampled (and, by their processor's
-    description, made into videos) before they became GIFs, and at the model's 1.8″ their on-disk frames are about
-    six times smoother at the pixel scale (median absolute Laplacian over the robust spread) than the sampler's
-    own on-disk scenes, rendered or not; a blur of about one model pixel closes that gap.
+    (drawn uniformly in that range): the Solar Jet Hunter subjects were resampled before they became GIFs, and are
+    smoother at the model's scale than the sampler's scenes. How much depends on the measure: the median absolute
+    Laplacian over the robust spread of on-disk frames said about six times (a blur of about one model pixel), the
+    spectral sharpness index of ``scripts/render_sharpness.py`` (ninth session) says about two times for real
+    level-1 frames (a blur of about 0.6″, a third of a model pixel).
 
     Examples
     --------
