@@ -409,3 +409,19 @@ def test_vote_line_reader_on_real_subjects(scripts_path, real_subjects):
     assert reader.read(folder / "70444781.gif") == (46.0, 0.93)
     assert reader.read(folder / "70444812.gif") == (37.0, 0.54)
     assert reader.read(folder / "70446540.gif") == (3.0, 1.0)
+
+
+def test_sharpness_index_falls_with_blur_and_the_matching_blur_is_interpolated(scripts_path):
+    from scipy import ndimage
+
+    from render_sharpness import matching_blur, sharpness_index
+
+    rng = np.random.default_rng(2)
+    frames = rng.standard_normal((3, 1, 64, 64))
+    sigmas = [0.0, 0.5, 1.0, 2.0]
+    indices = [sharpness_index(ndimage.gaussian_filter(frames, (0, 0, s, s)) if s else frames) for s in sigmas]
+    assert all(a > b for a, b in zip(indices, indices[1:]))  # every blur takes power from the high band first
+    assert sharpness_index(5.0 * frames + 2.0) == pytest.approx(indices[0])  # contrast and offset do not count
+    assert matching_blur(sigmas, indices, indices[2]) == pytest.approx(1.0)
+    assert 0.5 < matching_blur(sigmas, indices, np.sqrt(indices[1] * indices[2])) < 1.0
+    assert matching_blur(sigmas, indices, 2 * indices[0]) is None  # sharper than any blur reaches
