@@ -660,6 +660,9 @@ def realistic_card_rst(card):
              f"- {data.get('sequences_seen', '?')} sequences seen in the last stage, on {t.get('device', '?')}; "
              f"command: ``{data.get('command', '?')}``.",
              f"- Weights file ``{card.weights_file}``, SHA-256 ``{card.sha256}``; threshold **{card.threshold:.4f}**.",
+             *([f"- The network smooths every standardised frame by a Gaussian of σ = {card.config.smoothing_arcsec:g}″ "
+                "before its encoders (``JetModelConfig.smoothing_arcsec``), in training and at inference."]
+               if card.config.smoothing_arcsec else []),
              "", "Measured on real data", "---------------------", ""]  # fmt: skip
     lines += [f"- {line}" for line in real.get("lines", [])] or ["- (not measured)"]
     if test:

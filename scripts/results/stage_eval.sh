@@ -1,7 +1,7 @@
 #!/bin/bash
 # Evaluation of a CPU training stage as a candidate for the bundled weights: finalize, the threshold rule
 # (scripts/real_validation.py --rule recall, fixed before the evaluation), the real-data evaluation at that
-# threshold (non-jets rendered like the subjects, evaluate_real_data.py's default since the eighth session, and once
+# threshold (non-jets rendered as sharp as the subjects, evaluate_real_data.py's default: blurred by 0.6″ since the ninth session, and once
 # more rendered sharp as the reports of stages 4-9 had them), the held-out procedural test, and the card's figures.
 # 5 to 18 minutes on 2 cores.
 # Usage: stage_eval.sh N INIT, with the stage's state in /tmp/h17_work/stageN and INIT the model directory (under

@@ -122,7 +122,8 @@ class ModelCard:
             f"Model card: {self.name}",
             f"  input: {config.instrument} {config.wavelength_angstrom:g} Å, {config.n_frames} frames at "
             f"{config.cadence_s:g} s, {config.fov_arcsec:g}″ field at {config.pixel_scale.value:.2g}″/pixel "
-            f"({config.image_size}×{config.image_size})",
+            f"({config.image_size}×{config.image_size})"
+            + (f", smoothed by a {config.smoothing_arcsec:g}″ Gaussian in the network" if config.smoothing_arcsec else ""),
             f"  threshold: {self.threshold:.3g}",
         ]
         data = self.training.get("data") if isinstance(self.training, dict) else None
