@@ -278,7 +278,8 @@ def _bank_weights(names, geometry, shapes):
     return np.array([BANK_WEIGHTS[k] for k in kinds]), kinds
 
 
-def make_sampler(workdir, *, seed, device, render_p=0.5, render_blur=0.0, size=166, n_frames=30):
+def make_sampler(workdir, *, seed, device, render_p=0.5, render_blur=0.0, render_blur_sigma=(0.6, 1.4), size=166,
+                 n_frames=30):
     """The `SceneSampler` of the realistic scenes, from ``workdir/bank.npz`` and ``workdir/jets.npy``."""
     import json as _json
 
@@ -291,7 +292,8 @@ def make_sampler(workdir, *, seed, device, render_p=0.5, render_blur=0.0, size=1
     table = np.load(Path(workdir) / "jets.npy", allow_pickle=False)
     jets = JetDistribution(*table.T.astype(np.float64), source="Solar Jet Hunter catalogue")
     weights, _ = _bank_weights(meta["names"], geometry, [im.shape for im in images])
-    return SceneSampler(images, geometry, jets=jets, weights=weights, render=RenderAugment(p=render_p, blur=render_blur),
+    return SceneSampler(images, geometry, jets=jets, weights=weights, render=RenderAugment(p=render_p, blur=render_blur,
+                                                                                  blur_sigma=tuple(render_blur_sigma)),
                         device=device, seed=seed, size=size, n_frames=n_frames)  # fmt: skip
 
 
@@ -407,7 +409,7 @@ def train_realistic(args):
               f"{len(mix.val_labels)} validation sequences; {n_proc} per step", flush=True)  # fmt: skip
     shape = {"size": config.image_size, "n_frames": config.n_frames}
     sampler = make_sampler(args.workdir, seed=args.seed, device=device, render_p=args.render_p,
-                           render_blur=args.render_blur, **shape)
+                           render_blur=args.render_blur, render_blur_sigma=args.render_blur_sigma, **shape)
     val_sampler = make_sampler(args.workdir, seed=10_000, device=device, render_p=0.5, **shape)
     gen = torch.Generator().manual_seed(args.seed)
     val_gen = torch.Generator().manual_seed(args.seed + 10_000)
@@ -594,9 +596,9 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
             f"validation scenes, seeds {VAL_SEED_BASE} + i"} if a.get("procedural_fraction") else {}),
         "command": "python scripts/train_default_weights.py --scenes realistic --prepare-only; "
         "python scripts/train_default_weights.py --scenes realistic --init <previous default> "
-        + " ".join(f"--{k.replace('_', '-')} {a[k]}" for k in ("device", "steps", "batch_pairs", "lr", "lr_min",
-                                                               "warmup", "render_p", "render_blur", "smoothing", "seed",
-                                                               "threads")
+        + " ".join(f"--{k.replace('_', '-')} {' '.join(map(str, a[k])) if isinstance(a[k], list) else a[k]}"
+                   for k in ("device", "steps", "batch_pairs", "lr", "lr_min", "warmup", "render_p", "render_blur",
+                             "render_blur_sigma", "smoothing", "seed", "threads")
                    if a.get(k) is not None)
         + (f" --procedural-fraction {a['procedural_fraction']} --n-procedural {a['n_procedural']} --n-procedural-val "
            f"{a['n_procedural_val']} --jobs {a['jobs']}" if a.get("procedural_fraction") else "")
@@ -619,7 +621,9 @@ def finalize_realistic(args, *, threshold=None, metrics=None):
                    "batch_size": 2 * a["batch_pairs"], "steps": log.get("stopped_at_step"), "grad_clip": 5.0,
                    "amp": "bf16" if "cuda" in str(log.get("device")) else "none", "seed": a["seed"],
                    "augment": "flips, 90 degree rotations, smaller fields padded with the median, half the batches "
-                   f"made with 15 frames, render augmentation (RenderAugment p={a['render_p']}, blur={a.get('render_blur', 0)})",
+                   f"made with 15 frames, render augmentation (RenderAugment p={a['render_p']}, blur={a.get('render_blur', 0)}"
+                   + (f", blur_sigma={tuple(a['render_blur_sigma'])}" if a.get("render_blur") and a.get("render_blur_sigma") else "")
+                   + ")",
                    **({"procedural_fraction": a["procedural_fraction"]} if a.get("procedural_fraction") else {})},  # fmt: skip
     }
     clf.threshold = float(threshold if threshold is not None else clf.threshold)
@@ -690,6 +694,9 @@ def realistic_parser(parser):
     parser.add_argument("--render-p", type=float, default=0.5, help="realistic: fraction of scenes rendered (RenderAugment)")
     parser.add_argument("--render-blur", type=float, default=0.0,
                         help="realistic: fraction of rendered training scenes blurred first (RenderAugment blur)")
+    parser.add_argument("--render-blur-sigma", type=float, nargs=2, default=[0.6, 1.4], metavar=("LOW", "HIGH"),
+                        help="realistic: range of the Gaussian sigma (model pixels) of --render-blur; the sampler's renders "
+                        "are as sharp as the Solar Jet Hunter subjects at about 0.65 (ninth session, scripts/results/README.md)")
     parser.add_argument("--smoothing", type=float,
                         help="realistic: arcsec; the network smooths every frame by a Gaussian of this standard deviation "
                         "before its encoders (JetModelConfig.smoothing_arcsec; default: --init's)")

@@ -17,6 +17,7 @@ LIMIT=${7:?hard limit in seconds}
 RENDER_P=${8:-0.5}
 RENDER_BLUR=${9:-0}
 SMOOTHING=${10:-}  # arcsec: the network's own smoothing of every frame (--smoothing); empty keeps INIT's
+BLUR_SIGMA=${BLUR_SIGMA:-0.6 1.4}  # model pixels: the range of the render blur's sigma (--render-blur-sigma)
 cd "$(dirname "$0")/../.."
 . .venv/bin/activate  # the repository's environment (torch CPU, the package installed editable)
 W=/tmp/h17_work
@@ -27,5 +28,5 @@ OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup python scripts/train_default_weights.p
     --init $W/$INIT --distill sunpy_jets/data/default --distill-weight $DISTILL --workdir $W --state-out $W/stage$N \
     --resume --device cpu --threads 1 --jobs ${JOBS:-1} --seed $SEED --batch-pairs 4 --procedural-fraction 0.5 \
     --n-procedural 1000 --n-procedural-val 96 --val-pairs 16 --eval-every 50 --lr $LR --lr-min 1e-5 \
-    --warmup 20 --render-p $RENDER_P --render-blur $RENDER_BLUR ${SMOOTHING:+--smoothing $SMOOTHING} --time-schedule --time-budget $BUDGET --hard-limit $LIMIT >> scripts/results/cpu_stage$N.log 2>&1 &
+    --warmup 20 --render-p $RENDER_P --render-blur $RENDER_BLUR --render-blur-sigma $BLUR_SIGMA ${SMOOTHING:+--smoothing $SMOOTHING} --time-schedule --time-budget $BUDGET --hard-limit $LIMIT >> scripts/results/cpu_stage$N.log 2>&1 &
 echo $! > $W/stage$N.pid
