@@ -11,6 +11,7 @@ pixel (Hann window, mean removed), median over frames. A ratio of two bands does
 and the Gaussian blur of a frame moves it steeply (its power falls as exp(-(2πkσ)²)). Usage (2 minutes)::
 
     python scripts/render_sharpness.py --out scripts/results/render_sharpness.json
+    python scripts/render_sharpness.py --sampler /tmp/h17_work    # also the training sampler's scenes
 
 It reports the index of the 65 subjects (on-disk and limb apart), and of the dynamic non-jet scenes of the
 real-data evaluation (the jipparchus sequence's first and eleventh 15-frame windows; the pryoung level-1 frames)
@@ -52,10 +53,34 @@ def matching_blur(blurs, indices, target):
     return float(np.interp(-np.log(target), -logs, blurs))
 
 
+def sampler_sharpness(workdir, sigmas, config, *, n_batches=3, pairs=4, seed=5):
+    """Median index of the realistic sampler's 15-frame scenes, unrendered, rendered, and blurred by each sigma."""
+    import torch
+
+    from sunpy_jets.synthetic.realistic import RenderAugment
+    from train_default_weights import _standardize, make_sampler
+
+    out = {}
+    variants = [("not rendered", 0.0, 0.0, 0.0), ("rendered", 1.0, 0.0, 0.0)]
+    variants += [(f"rendered, blurred {s:g} px", 1.0, 1.0, s) for s in sigmas]
+    for label, p, blur, sigma in variants:
+        sampler = make_sampler(workdir, seed=seed, device=torch.device("cpu"), n_frames=15)
+        sampler.render = RenderAugment(p=p, blur=blur, blur_sigma=(sigma, sigma))
+        values = [sharpness_index(seq[:, None].numpy())
+                  for _ in range(n_batches) for seq in _standardize(sampler.sample(pairs, n_frames=15).frames, config)]
+        out[label] = float(np.median(values))
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--realdata", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata"))
     parser.add_argument("--blurs", type=float, nargs="+", default=[0.0, 0.3, 0.6, 0.9, 1.2, 1.8], metavar="ARCSEC")
+    parser.add_argument("--sampler", metavar="WORKDIR",
+                        help="also measure the training sampler's scenes (train_default_weights.py --prepare-only's "
+                        "workdir): not rendered, rendered, and rendered after each blur of --sampler-sigmas")
+    parser.add_argument("--sampler-sigmas", type=float, nargs="+", default=[0.2, 0.35, 0.5, 0.8, 1.0],
+                        metavar="PIXELS")
     parser.add_argument("--out", help="JSON report")
     args = parser.parse_args(argv)
     import astropy.units as u
@@ -90,6 +115,9 @@ def main(argv=None):
                                                     center=centre).frames) for b in args.blurs]  # fmt: skip
             report["scenes"][name] = {"fits": fits, "rendered": dict(zip(map(str, args.blurs), rendered)),
                                       "blur_matching_subjects_arcsec": matching_blur(args.blurs, rendered, target)}
+    if args.sampler:
+        report["sampler"] = sampler_sharpness(args.sampler, args.sampler_sigmas, clf.config)
+        print("sampler: " + ", ".join(f"{k} {v:.4f}" for k, v in report["sampler"].items()))
     print(f"subjects (median index {target:.4f}): " + "; ".join(
         f"{k} n={v['n']} quartiles {', '.join(f'{q:.4f}' for q in v['quartiles'])}" for k, v in report["subjects"].items()))
     for name, row in report["scenes"].items():
