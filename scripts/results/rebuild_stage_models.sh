@@ -1,7 +1,7 @@
 #!/bin/bash
 # Rebuilds the model directories of CPU stages 3 to LAST in /tmp/h17_work from the states, logs, thresholds and
 # card figures committed here, as the stages' evaluations left them, so that a new session can continue from
-# any stage (each stage's --finalize needs the previous stage's directory). Usage: rebuild_stage_models.sh LAST.
+# any stage (each stage's --finalize needs the directory of the stage it started from). Usage: rebuild_stage_models.sh LAST.
 # About 30 s a stage on 2 cores (the first run also prepares the background bank, a few minutes).
 set -e
 LAST=${1:?last stage to rebuild}
@@ -12,6 +12,8 @@ R=scripts/results
 [ -f $W/bank.npz ] || python scripts/train_default_weights.py --scenes realistic --prepare-only --workdir $W
 INIT=sunpy_jets/data/default
 for N in $(seq 3 "$LAST"); do
+    # stages 12 and 13 started from stages 10 and 11, not from the stage before them
+    case $N in 12) INIT=$W/stage10_model ;; 13) INIT=$W/stage11_model ;; esac
     mkdir -p $W/stage${N}_state
     cp $R/cpu_stage${N}_state.safetensors $W/stage${N}_state/state.safetensors
     cp $R/cpu_stage${N}_train_log.json $W/stage${N}_state/train_log.json
