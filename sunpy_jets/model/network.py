@@ -22,15 +22,15 @@ The network definition lives here; weights live in files (see `sunpy_jets.model`
 configuration, `JetModelConfig`, also holds the preprocessing constants the weights were trained with,
 so a model always sees its input the way it was trained.
 
-This module depends on nothing else in the package but its exception classes.
+This module depends on nothing else in the package but its exception classes and the private Gaussian
+blur (`sunpy_jets._gaussian`) it shares with the training scenes.
 """
-
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._gaussian import gaussian_blur, gaussian_taps
 from ..exceptions import InputError
 from .config import JetModelConfig
 
@@ -60,14 +60,6 @@ def _space_to_depth_conv(x, weight, bias, padding):
     x = F.pad(x, (padding, 2 * (out_w + half - 1) - w - padding, padding, 2 * (out_h + half - 1) - h - padding))
     blocks = F.pixel_unshuffle(x, 2).contiguous(memory_format=torch.channels_last)
     return F.conv2d(blocks, phases, bias)
-
-
-def _gaussian_taps(sigma: float) -> torch.Tensor:
-    """The normalised taps of a sampled Gaussian of standard deviation ``sigma`` pixels, to ±3 sigma."""
-    radius = max(1, math.ceil(3 * sigma))
-    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    taps = torch.exp(-0.5 * (x / sigma) ** 2)
-    return (taps / taps.sum()).float()
 
 
 class FrameEncoder(nn.Module):
@@ -204,7 +196,7 @@ class JetRCNN(nn.Module):
         self.difference_encoder = FrameEncoder(c.difference_channels) if c.difference_channels else None
         # Fixed, not learned, and not saved: the configuration rebuilds it, so weight files keep their keys.
         sigma = c.smoothing_arcsec * c.image_size / c.fov_arcsec
-        self.register_buffer("smoothing_taps", _gaussian_taps(sigma) if sigma > 0 else None, persistent=False)
+        self.register_buffer("smoothing_taps", gaussian_taps(sigma) if sigma > 0 else None, persistent=False)
         self.lstm = nn.LSTM(
             input_size=c.feature_size,
             hidden_size=c.hidden_size,
@@ -245,14 +237,7 @@ class JetRCNN(nn.Module):
         >>> round(float(smoothed.sum()), 4), round(float(smoothed.max()), 3)  # the same total, spread over pixels
         (1.0, 0.159)
         """
-        taps = self.smoothing_taps
-        if taps is None:
-            return frames
-        taps = taps.to(frames.dtype)
-        r = len(taps) // 2
-        x = frames.reshape(-1, 1, *frames.shape[-2:])
-        x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), taps.view(1, 1, 1, -1))
-        return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), taps.view(1, 1, -1, 1)).reshape(frames.shape)
+        return frames if self.smoothing_taps is None else gaussian_blur(frames, self.smoothing_taps)
 
     @staticmethod
     def frame_differences(frames: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:

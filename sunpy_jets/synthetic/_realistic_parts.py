@@ -5,14 +5,13 @@ Private: the public names are re-exported by ``sunpy_jets.synthetic.realistic``,
 the scenes. Needs only numpy and torch.
 """
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import _stretch
+from .._gaussian import gaussian_blur, gaussian_taps
 
 __all__ = [
     "SceneBatch",
@@ -301,20 +300,9 @@ def procedural_images(n, *, size=256, seed=0):
     return images, np.array(geometry, dtype=np.float32)
 
 
-def _gauss_kernel(sigma, device):
-    radius = max(1, int(math.ceil(3 * sigma)))
-    t = torch.arange(-radius, radius + 1, dtype=torch.float32, device=device)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    return k / k.sum()
-
-
 def _blur(x, sigma):
     """Separable Gaussian blur of ``(N, H, W)``."""
-    k = _gauss_kernel(sigma, x.device)
-    n = k.numel()
-    y = F.conv2d(F.pad(x[:, None], (n // 2, n // 2, 0, 0), mode="replicate"), k.view(1, 1, 1, n))
-    y = F.conv2d(F.pad(y, (0, 0, n // 2, n // 2), mode="replicate"), k.view(1, 1, n, 1))
-    return y[:, 0]
+    return gaussian_blur(x, gaussian_taps(sigma, x.device))
 
 
 def psf(x):
